@@ -1,1 +1,259 @@
-//! placeholder
+//! The assessment engine: which catalog products a machine runs, and which security updates
+//! (KBs) it misses.
+//!
+//! Pure functions over a [`CatalogSlice`] (the part of the catalog that can concern one
+//! operating system) and a [`MachineInventory`]; the storage backends load the slice and
+//! persist the results, the API and the CLI present them. Keeping the decision in one place
+//! is what lets the machine call, the fleet aggregates and the one-shot check agree.
+//!
+//! The rule (CONTRACT.md, "What missing means"): a machine misses KB *k* when *k* fixes a
+//! vulnerability of a product the machine runs, and neither *k*, nor an alternative fix of
+//! the same vulnerability, nor any update that supersedes one of them is installed (or
+//! reached by the machine's build revision). Only the newest KB of each chain is reported.
+//!
+//! Microsoft's supersedence data is incomplete (msrc-peers.md §3): many cumulative updates
+//! do not name the one they replace. [`chains`] infers the cumulative chains that the data
+//! leaves implicit, so an installed cumulative update closes every earlier one.
+
+mod chains;
+mod products;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use kbgap_domain::{Date, Kb, MachineInventory, ProductInfo, SoftwareId};
+
+pub use products::{inbox_dotnet_versions, select_products, software_rank};
+
+/// One fix row: `kb` fixes `cves` on `products[product]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub kb: Kb,
+    /// Index into [`CatalogSlice::products`].
+    pub product: usize,
+    pub sub_type: Option<String>,
+    pub fixed_builds: Vec<String>,
+    pub supersedes: Vec<Kb>,
+    /// CVE and advisory ids; empty for old catalog rows that name no vulnerability.
+    pub cves: Vec<String>,
+}
+
+/// What the catalog knows of one KB as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateMeta {
+    pub release_date: Date,
+    pub title: String,
+    /// For an OS cumulative update, the OS build it targets.
+    pub os_build: Option<u32>,
+}
+
+/// The part of the catalog an assessment reads: the candidate products (typically every
+/// product of the machine's OS family, plus applications), every fix row on them, and the
+/// metadata of every KB those rows name.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSlice {
+    pub products: Vec<ProductInfo>,
+    pub fixes: Vec<Fix>,
+    pub updates: HashMap<Kb, UpdateMeta>,
+}
+
+/// Evaluation options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AssessOptions {
+    /// Evaluate against the catalog as it stood on this date: later KBs are unknown.
+    pub as_of: Option<Date>,
+}
+
+/// A KB the machine misses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingUpdate {
+    pub kb: Kb,
+    pub release_date: Date,
+    /// The machine's software the KB fixes, in catalog order (OS first, then components).
+    pub software: Vec<SoftwareId>,
+    /// Vulnerabilities of this machine that installing the KB closes.
+    pub open_vulnerabilities: BTreeSet<String>,
+}
+
+/// The result of assessing one machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assessment {
+    /// Indexes of the slice's products that the machine runs.
+    pub products: Vec<usize>,
+    /// Software ids of those products, deduplicated, in catalog order.
+    pub software: Vec<SoftwareId>,
+    /// Newest release first, then KB number.
+    pub missing: Vec<MissingUpdate>,
+}
+
+/// Whether a sub-type names a non-cumulative "Security Only" update.
+fn is_security_only(sub_type: Option<&str>) -> bool {
+    sub_type.is_some_and(|s| s.replace([' ', '-'], "").eq_ignore_ascii_case("securityonly"))
+}
+
+/// Assesses one machine against a catalog slice.
+pub fn assess(machine: &MachineInventory, catalog: &CatalogSlice, options: AssessOptions) -> Assessment {
+    let selected = select_products(&machine.os, &catalog.products);
+    let selected_set: HashSet<usize> = selected.iter().copied().collect();
+    let known = |kb: &Kb| {
+        catalog
+            .updates
+            .get(kb)
+            .is_some_and(|u| options.as_of.is_none_or(|cut| u.release_date <= cut))
+    };
+    let fixes: Vec<&Fix> = catalog.fixes.iter().filter(|f| known(&f.kb)).collect();
+    let relevant: HashSet<Kb> =
+        fixes.iter().filter(|f| selected_set.contains(&f.product)).map(|f| f.kb).collect();
+
+    // Supersedence: explicit rows plus the inferred cumulative chains.
+    let mut supersedes: HashMap<Kb, HashSet<Kb>> = HashMap::new();
+    for fix in &fixes {
+        for &old in &fix.supersedes {
+            if old != fix.kb {
+                supersedes.entry(fix.kb).or_default().insert(old);
+            }
+        }
+    }
+    for (newer, older) in chains::inferred_edges(catalog, &fixes, &selected) {
+        supersedes.entry(newer).or_default().insert(older);
+    }
+    let mut superseded_by: HashMap<Kb, Vec<Kb>> = HashMap::new();
+    for (&newer, olders) in &supersedes {
+        if relevant.contains(&newer) {
+            for &old in olders {
+                superseded_by.entry(old).or_default().push(newer);
+            }
+        }
+    }
+
+    // What the machine has: its KBs, the cumulative updates its build revision reaches,
+    // and everything those supersede.
+    let mut reached: HashSet<Kb> = machine.installed_kbs.iter().copied().collect();
+    if let Some(revision) = machine.os.revision {
+        for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
+            if fix.fixed_builds.iter().any(|b| build_reached(b, machine.os.build, revision)) {
+                reached.insert(fix.kb);
+            }
+        }
+    }
+    let covered = closure(&reached, &supersedes);
+
+    // Open vulnerabilities per product, and the best KB to close each.
+    let mut fixers: BTreeMap<(usize, String), Vec<&Fix>> = BTreeMap::new();
+    for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
+        if fix.cves.is_empty() {
+            fixers.entry((fix.product, format!("KB{}", fix.kb))).or_default().push(fix);
+        }
+        for cve in &fix.cves {
+            fixers.entry((fix.product, cve.clone())).or_default().push(fix);
+        }
+    }
+    let security_only: HashSet<Kb> =
+        fixes.iter().filter(|f| is_security_only(f.sub_type.as_deref())).map(|f| f.kb).collect();
+    // Newest first; then a cumulative update (one that supersedes something) over a
+    // security-only one, which is what Windows Update offers.
+    let preference =
+        |kb: Kb| (catalog.updates[&kb].release_date, !security_only.contains(&kb), supersedes.contains_key(&kb), kb);
+    let mut heads: HashMap<Kb, Kb> = HashMap::new();
+    let mut chosen: BTreeMap<Kb, (BTreeSet<usize>, BTreeSet<String>)> = BTreeMap::new();
+    for ((product, vulnerability), candidates) in &fixers {
+        if candidates.iter().any(|f| covered.contains(&f.kb)) {
+            continue;
+        }
+        let best = candidates
+            .iter()
+            .map(|f| head_of(f.kb, &superseded_by, &mut heads, &preference))
+            .max_by_key(|&kb| preference(kb))
+            .expect("a vulnerability has at least one fixer");
+        let entry = chosen.entry(best).or_default();
+        entry.0.insert(*product);
+        entry.1.insert(vulnerability.clone());
+    }
+
+    let mut missing: Vec<MissingUpdate> = chosen
+        .into_iter()
+        .map(|(kb, (mut products, vulnerabilities))| {
+            products.extend(fixes.iter().filter(|f| f.kb == kb && selected_set.contains(&f.product)).map(|f| f.product));
+            MissingUpdate {
+                kb,
+                release_date: catalog.updates[&kb].release_date,
+                software: ordered_software(catalog, products.iter().copied()),
+                open_vulnerabilities: vulnerabilities,
+            }
+        })
+        .collect();
+    missing.sort_by(|a, b| b.release_date.cmp(&a.release_date).then(a.kb.cmp(&b.kb)));
+    Assessment { software: ordered_software(catalog, selected.iter().copied()), products: selected, missing }
+}
+
+/// Software ids of some products, deduplicated, in catalog order.
+fn ordered_software(catalog: &CatalogSlice, products: impl Iterator<Item = usize>) -> Vec<SoftwareId> {
+    let mut software: Vec<(u8, &SoftwareId)> = products
+        .map(|p| {
+            let info = &catalog.products[p];
+            (software_rank(info.kind, &info.software), &info.software)
+        })
+        .collect();
+    software.sort();
+    software.dedup_by(|a, b| a.1 == b.1);
+    software.into_iter().map(|(_, id)| id.clone()).collect()
+}
+
+/// Every KB in `start` and everything they supersede, transitively.
+fn closure(start: &HashSet<Kb>, supersedes: &HashMap<Kb, HashSet<Kb>>) -> HashSet<Kb> {
+    let mut seen = start.clone();
+    let mut stack: Vec<Kb> = start.iter().copied().collect();
+    while let Some(kb) = stack.pop() {
+        for &old in supersedes.get(&kb).into_iter().flatten() {
+            if seen.insert(old) {
+                stack.push(old);
+            }
+        }
+    }
+    seen
+}
+
+/// The newest update reachable from `kb` through "superseded by" edges (the head of its
+/// chain), memoized. Where a chain forks (a rollup and a security-only update of the same
+/// month), the preferred end wins.
+fn head_of<P: Ord>(
+    kb: Kb,
+    superseded_by: &HashMap<Kb, Vec<Kb>>,
+    memo: &mut HashMap<Kb, Kb>,
+    preference: &impl Fn(Kb) -> P,
+) -> Kb {
+    if let Some(&head) = memo.get(&kb) {
+        return head;
+    }
+    let mut seen: HashSet<Kb> = HashSet::from([kb]);
+    let mut stack = vec![kb];
+    let mut best: Option<Kb> = None;
+    while let Some(current) = stack.pop() {
+        let newer = superseded_by.get(&current).map(Vec::as_slice).unwrap_or_default();
+        if newer.is_empty() && best.is_none_or(|b| preference(current) > preference(b)) {
+            best = Some(current);
+        }
+        for &next in newer {
+            if seen.insert(next) {
+                stack.push(next);
+            }
+        }
+    }
+    // Only a cycle with no end leaves `best` empty; the KB then heads itself.
+    let head = best.unwrap_or(kb);
+    memo.insert(kb, head);
+    head
+}
+
+/// Whether a FixedBuild such as `10.0.18363.1016` is reached by a machine on `build` with
+/// update revision `revision`. Values that are not a four-part version on the machine's
+/// build line say nothing (MSRC's FixedBuild holds URLs and other text at times).
+fn build_reached(fixed_build: &str, build: u32, revision: u32) -> bool {
+    let parts: Vec<&str> = fixed_build.trim().split('.').collect();
+    if parts.len() != 4 || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    parts[2].parse::<u32>().ok() == Some(build) && parts[3].parse::<u32>().is_ok_and(|fixed| revision >= fixed)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! Which catalog products a machine runs.
+//!
+//! The OS itself, the components that ship with its release (Internet Explorer, EdgeHTML,
+//! Flash Player, the in-box .NET Framework), and applications only when the inventory lists
+//! them (CONTRACT.md). Deciding this from structured [`OsTarget`](kbgap_domain::OsTarget)s
+//! rather than product-name substrings is what keeps "Windows Server 2019" from pulling in
+//! its Server Core twin and "Windows 10" from matching every release.
+
+use kbgap_domain::{OsFamily, OsInfo, ProductInfo, ProductKind, SoftwareId};
+
+/// The .NET Framework versions a Windows release ships with and turns on by default.
+pub fn inbox_dotnet_versions(os: &OsInfo) -> &'static [&'static str] {
+    match (os.family, os.effective_release()) {
+        (OsFamily::WindowsVista | OsFamily::WindowsServer2008, _) => &["2.0", "3.0"],
+        (OsFamily::Windows7 | OsFamily::WindowsServer2008R2, _) => &["3.5.1"],
+        (OsFamily::Windows8 | OsFamily::WindowsServer2012, _) => &["4.5"],
+        (OsFamily::Windows81 | OsFamily::WindowsRt81 | OsFamily::WindowsServer2012R2, _) => &["4.5.1"],
+        (OsFamily::Windows10, Some("1507")) => &["4.6"],
+        (OsFamily::Windows10, Some("1511")) => &["4.6.1"],
+        (OsFamily::Windows10 | OsFamily::WindowsServer2016, Some("1607")) => &["4.6.2"],
+        (OsFamily::Windows10, Some("1703")) => &["4.7"],
+        (OsFamily::Windows10 | OsFamily::WindowsServerSac, Some("1709")) => &["4.7.1"],
+        (OsFamily::Windows10 | OsFamily::WindowsServerSac, Some("1803")) => &["4.7.2"],
+        (OsFamily::Windows10 | OsFamily::WindowsServer2019, Some("1809")) => &["4.7.2"],
+        (OsFamily::Windows10 | OsFamily::WindowsServerSac | OsFamily::WindowsServer2022, _) => &["4.8"],
+        (OsFamily::Windows11, Some("21H2")) => &["4.8"],
+        (OsFamily::Windows11 | OsFamily::WindowsServer2025, _) => &["4.8.1"],
+        _ => &[],
+    }
+}
+
+/// Orders software the way `productsNames` lists them: the OS, then EdgeHTML, Internet
+/// Explorer, .NET, other components, then applications.
+pub fn software_rank(kind: ProductKind, software: &SoftwareId) -> u8 {
+    match (kind, software.product()) {
+        (ProductKind::OperatingSystem, _) => 0,
+        (_, "edge") => 1,
+        (_, "internet_explorer") => 2,
+        (_, ".net_framework") => 3,
+        (ProductKind::Component, _) => 4,
+        (ProductKind::Application, _) => 5,
+    }
+}
+
+/// Indexes of `products` that a machine with this OS runs.
+pub fn select_products(os: &OsInfo, products: &[ProductInfo]) -> Vec<usize> {
+    let on_this_os = |p: &ProductInfo| p.platform.as_ref().is_some_and(|t| t.matches(os));
+    // Internet Explorer: the newest version the catalog lists for this OS is the one Windows
+    // Update keeps a machine on (IE 11 on Windows 7 and later).
+    let newest_ie = products
+        .iter()
+        .filter(|p| p.kind == ProductKind::Component && p.software.product() == "internet_explorer" && on_this_os(p))
+        .filter_map(|p| p.versions.first().and_then(|v| v.parse::<u32>().ok()))
+        .max();
+    let inbox_dotnet = inbox_dotnet_versions(os);
+    products
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| match p.kind {
+            ProductKind::OperatingSystem => on_this_os(p),
+            ProductKind::Component if !on_this_os(p) => false,
+            ProductKind::Component => match p.software.product() {
+                "internet_explorer" => p.versions.first().and_then(|v| v.parse::<u32>().ok()) == newest_ie,
+                ".net_framework" => p.versions.iter().any(|v| inbox_dotnet.contains(&v.as_str())),
+                _ => true,
+            },
+            // Applications become products of a machine through its application inventory,
+            // which is matched separately.
+            ProductKind::Application => false,
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
