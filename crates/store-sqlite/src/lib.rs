@@ -1,1 +1,179 @@
-//! placeholder
+//! The embedded default store: one SQLite file, created on first use.
+//!
+//! Every write is one transaction (WAL journal), so an import that fails or is killed half
+//! way leaves the file as it was. Queries are runtime-checked SQL (no database needed at
+//! compile time); the schema is embedded and migrated on open.
+
+mod catalog;
+mod codec;
+mod machines;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use kbgap_catalog::Batch;
+use kbgap_domain::{Date, MachineId, MachineInventory, OsInfo, SoftwareId};
+use kbgap_engine::CatalogSlice;
+use kbgap_store::{
+    CatalogSummary, IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result, SoftwareRecord, Store,
+    StoreError,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+/// The schema migrations, in order; each runs once, in a transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// The SQLite backend.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url`: `sqlite://kbgap.db` (relative to the
+    /// working directory), `sqlite:///abs/path.db`, or `sqlite::memory:` for tests.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| StoreError::UnsupportedUrl(url.to_string()))?;
+        let memory = path == ":memory:";
+        let options = if memory {
+            SqliteConnectOptions::from_str("sqlite::memory:").map_err(db_error)?
+        } else {
+            if path.is_empty() {
+                return Err(StoreError::UnsupportedUrl(url.to_string()));
+            }
+            SqliteConnectOptions::new().filename(path).create_if_missing(true)
+        };
+        let options = options
+            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        // An in-memory database exists once per connection: keep exactly one.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM schema_version").fetch_one(&mut *tx).await.map_err(db_error)?;
+        let current = current.unwrap_or(0);
+        let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        if current > known {
+            return Err(StoreError::SchemaTooNew { found: current, known });
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db_error)?;
+            sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
+                .bind(version)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    /// Closes the pool, checkpointing the WAL into the main file.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Store for SqliteStore {
+    async fn import_catalog(&self, batches: Vec<Batch>, progress: &(dyn Fn(Progress) + Sync)) -> Result<CatalogSummary> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut summary = catalog::import(&mut tx, &batches, progress).await?;
+        summary.machines_reassessed = machines::reassess_all(&mut tx, progress).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(summary)
+    }
+
+    async fn ingest(&self, inventories: Vec<(MachineInventory, String)>) -> Result<Vec<IngestedMachine>> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = machines::ingest(&mut tx, inventories).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(result)
+    }
+
+    async fn remove_machine(&self, id: &MachineId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM machines WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn machine(&self, key: &str) -> Result<Option<MachineRecord>> {
+        machines::find(&self.pool, key).await
+    }
+
+    async fn machines(&self, query: &ListQuery) -> Result<Vec<MachineRecord>> {
+        machines::list(&self.pool, query).await
+    }
+
+    async fn software(&self, id: &SoftwareId) -> Result<Option<SoftwareRecord>> {
+        let query = ListQuery { equals: vec![("id".into(), id.to_string())], top: Some(1), skip: 0 };
+        Ok(machines::software(&self.pool, &query, false).await?.into_iter().next())
+    }
+
+    async fn software_list(&self, query: &ListQuery) -> Result<Vec<SoftwareRecord>> {
+        machines::software(&self.pool, query, true).await
+    }
+
+    async fn missing_by_software(&self, id: &SoftwareId) -> Result<Option<Vec<MissingKb>>> {
+        machines::missing_by_software(&self.pool, id).await
+    }
+
+    async fn missing_by_machine(&self, id: &MachineId, as_of: Option<Date>) -> Result<Option<Vec<MissingKb>>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        machines::missing_by_machine(&mut conn, id, as_of).await
+    }
+
+    async fn catalog_slice(&self, os: &OsInfo) -> Result<CatalogSlice> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        catalog::slice(&mut conn, os).await
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+}

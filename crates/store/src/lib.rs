@@ -1,1 +1,142 @@
-//! placeholder
+//! The storage interface.
+//!
+//! kbgap keeps its catalog, machines, assessments and signing keys in a database chosen by
+//! URL at start-up: embedded SQLite by default, PostgreSQL for fleets. The API, the CLI and
+//! the engine see only [`Store`], a use-case trait ("import these catalog batches
+//! atomically", "the missing KBs of this software"), never SQL. Each backend lives in its own
+//! crate and passes the same conformance suite.
+//!
+//! Backends keep the fleet aggregates (which machine misses which KB for which software)
+//! materialized, recomputed inside the same transaction as the change that affects them
+//! (a machine ingested or removed, a catalog import), so the software call is one indexed
+//! query and a crash never leaves aggregates that disagree with the data.
+
+mod shared;
+
+use std::future::Future;
+
+use kbgap_catalog::Batch;
+use kbgap_domain::{Date, Kb, MachineId, MachineInventory, SoftwareId};
+
+pub use shared::{CatalogSummary, Progress, cve_count, missing_rows};
+
+/// Errors a backend reports. Messages name what was wrong, for the CLI to print; the API
+/// logs them and answers with a generic 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {0:?} is not supported (use sqlite://PATH or postgres://...)")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("the database holds data from a newer kbgap (schema version {found}, this build knows {known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("corrupt stored value in {table}.{column}: {detail}")]
+    Corrupt { table: &'static str, column: &'static str, detail: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A stored machine.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MachineRecord {
+    pub id: MachineId,
+    pub inventory: MachineInventory,
+    /// The file or request the inventory came from.
+    pub source: String,
+    /// When it was last ingested (RFC 3339, UTC).
+    pub last_seen: String,
+}
+
+/// A software known to the catalog, with fleet counts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SoftwareRecord {
+    pub id: SoftwareId,
+    pub name: String,
+    pub vendor: String,
+    /// Machines running it.
+    pub installed_machines: u64,
+    /// Machines running it that miss at least one security update for it.
+    pub exposed_machines: u64,
+}
+
+/// One line of a getmissingkbs answer (Defender's `PublicProductFixDto`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MissingKb {
+    pub kb: Kb,
+    pub name: String,
+    pub os_build: Option<u32>,
+    pub products_names: Vec<String>,
+    pub machine_missed_on: u64,
+    pub cve_addressed: u64,
+    pub release_date: Date,
+}
+
+/// Equality filters and paging for the entity lists (`$filter=x eq 'v'`, `$top`, `$skip`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// `(field, value)` pairs that must all hold; field names are the API's.
+    pub equals: Vec<(String, String)>,
+    pub top: Option<u64>,
+    pub skip: u64,
+}
+
+/// What a machine ingest did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestedMachine {
+    pub id: MachineId,
+    pub host: String,
+    pub os_platform: &'static str,
+    /// Whether a machine with this id was already stored (and was replaced).
+    pub replaced: bool,
+}
+
+/// The storage interface every backend implements.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Imports catalog batches in one transaction: each batch replaces what an earlier
+    /// import of the same source contributed, and every stored machine is reassessed. On any
+    /// error nothing changes.
+    fn import_catalog(
+        &self,
+        batches: Vec<Batch>,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> impl Future<Output = Result<CatalogSummary>> + Send;
+
+    /// Stores machines (replacing earlier inventories with the same id) and their
+    /// assessments, in one transaction.
+    fn ingest(&self, machines: Vec<(MachineInventory, String)>) -> impl Future<Output = Result<Vec<IngestedMachine>>> + Send;
+
+    /// Removes a machine and its assessment; false when it was not stored.
+    fn remove_machine(&self, id: &MachineId) -> impl Future<Output = Result<bool>> + Send;
+
+    /// A machine by id or by computer name (case-insensitive), as Defender's
+    /// `GET /api/machines/{id}` accepts both.
+    fn machine(&self, key: &str) -> impl Future<Output = Result<Option<MachineRecord>>> + Send;
+
+    fn machines(&self, query: &ListQuery) -> impl Future<Output = Result<Vec<MachineRecord>>> + Send;
+
+    fn software(&self, id: &SoftwareId) -> impl Future<Output = Result<Option<SoftwareRecord>>> + Send;
+
+    /// Software installed on at least one machine.
+    fn software_list(&self, query: &ListQuery) -> impl Future<Output = Result<Vec<SoftwareRecord>>> + Send;
+
+    /// Missing KBs across the fleet for one software; `None` when the software is unknown.
+    fn missing_by_software(&self, id: &SoftwareId) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
+
+    /// Missing KBs of one machine, assessed now (optionally against the catalog as of a
+    /// date); `None` when the machine is unknown.
+    fn missing_by_machine(
+        &self,
+        id: &MachineId,
+        as_of: Option<Date>,
+    ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
+
+    /// The catalog slice an assessment of a machine with this OS reads.
+    fn catalog_slice(&self, os: &kbgap_domain::OsInfo) -> impl Future<Output = Result<kbgap_engine::CatalogSlice>> + Send;
+
+    /// A value from the settings table (signing keys, the tenant id), by name.
+    fn setting(&self, name: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+
+    /// Stores a setting if none exists under that name; returns the value now stored, so
+    /// that two processes creating a key at once agree on one.
+    fn setting_or_insert(&self, name: &str, value: &str) -> impl Future<Output = Result<String>> + Send;
+}

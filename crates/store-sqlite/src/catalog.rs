@@ -1,0 +1,293 @@
+//! Catalog import (per-source replacement plus the derived KB tables) and the slice an
+//! assessment reads.
+
+use std::collections::{BTreeSet, HashMap};
+
+use kbgap_catalog::{Batch, classify_product};
+use kbgap_domain::{Date, Kb, OsInfo, ProductInfo, ProductKind};
+use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, software_rank};
+use kbgap_store::{CatalogSummary, Progress, Result, StoreError, cve_count};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::codec::{family_key, join_ids, join_kbs, join_lines, split_ids, split_kbs, split_lines};
+use crate::db_error;
+
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters per statement).
+const CHUNK: usize = 2_000;
+
+/// The current UTC time as RFC 3339 text.
+pub(crate) fn timestamp() -> String {
+    // Seconds precision is plenty for "imported at"; kept as text for portability.
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let date = Date::from_days_since_epoch((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!("{date}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+pub(crate) async fn import(
+    conn: &mut SqliteConnection,
+    batches: &[Batch],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CatalogSummary> {
+    let product_ids = upsert_products(conn, batches).await?;
+    let total = batches.len() as u64;
+    for (done, batch) in batches.iter().enumerate() {
+        progress(Progress { stage: "writing catalog", done: done as u64, total });
+        replace_source(conn, batch, &product_ids).await?;
+    }
+    progress(Progress { stage: "writing catalog", done: total, total });
+    progress(Progress { stage: "deriving KB summaries", done: 0, total: 1 });
+    let mut summary = derive(conn).await?;
+    progress(Progress { stage: "deriving KB summaries", done: 1, total: 1 });
+    summary.sources = total;
+    Ok(summary)
+}
+
+/// Classifies and stores every product name the batches use; returns name → id.
+async fn upsert_products(conn: &mut SqliteConnection, batches: &[Batch]) -> Result<HashMap<String, i64>> {
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for row in sqlx::query("SELECT id, name FROM products").fetch_all(&mut *conn).await.map_err(db_error)? {
+        ids.insert(row.get(1), row.get(0));
+    }
+    let new: BTreeSet<&str> = batches
+        .iter()
+        .flat_map(|b| b.fixes.iter().map(|f| f.product.as_str()))
+        .filter(|name| !ids.contains_key(*name))
+        .collect();
+    for name in new {
+        let info = classify_product(name);
+        let software = info.software.to_string();
+        sqlx::query("INSERT INTO software (id, vendor, name, rank) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(&software)
+            .bind(info.software.vendor())
+            .bind(info.software.product())
+            .bind(i64::from(software_rank(info.kind, &info.software)))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        let json = serde_json::to_string(&info).expect("ProductInfo serializes");
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO products (name, software_id, os_family, info) VALUES (?, ?, ?, ?) RETURNING id")
+                .bind(name)
+                .bind(&software)
+                .bind(info.platform.as_ref().map(|t| family_key(t.family)))
+                .bind(json)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        ids.insert(name.to_string(), id);
+    }
+    Ok(ids)
+}
+
+/// Replaces everything an earlier import of this batch's source contributed.
+async fn replace_source(conn: &mut SqliteConnection, batch: &Batch, product_ids: &HashMap<String, i64>) -> Result<()> {
+    for table in ["fixes", "updates"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE source = ?"))
+            .bind(&batch.source)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    sqlx::query(
+        "INSERT INTO catalog_sources (source, revision, title, imported_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (source) DO UPDATE SET revision = excluded.revision, title = excluded.title,
+         imported_at = excluded.imported_at",
+    )
+    .bind(&batch.source)
+    .bind(&batch.revision)
+    .bind(batch.document.as_ref().map(|d| d.title.clone()))
+    .bind(timestamp())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    for chunk in batch.updates.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new("INSERT INTO updates (source, kb, release_date, title) ")
+            .push_values(chunk, |mut row, u| {
+                row.push_bind(&batch.source)
+                    .push_bind(i64::from(u.kb.number()))
+                    .push_bind(u.release_date.to_string())
+                    .push_bind(u.title.clone());
+            })
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    for chunk in batch.fixes.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new(
+            "INSERT INTO fixes (source, kb, product_id, sub_type, fixed_builds, supersedes, cves) ",
+        )
+        .push_values(chunk, |mut row, f| {
+            row.push_bind(&batch.source)
+                .push_bind(i64::from(f.kb.number()))
+                .push_bind(product_ids[&f.product])
+                .push_bind(f.sub_type.clone())
+                .push_bind(join_lines(&f.fixed_builds))
+                .push_bind(join_kbs(&f.supersedes))
+                .push_bind(join_ids(&f.cves));
+        })
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Recomputes `kb_summary` and `kb_software` from all sources, and drops products and
+/// software that no source uses any more.
+async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
+    let mut kbs: HashMap<Kb, (Date, Option<String>)> = HashMap::new();
+    for row in sqlx::query("SELECT kb, release_date, title FROM updates").fetch_all(&mut *conn).await.map_err(db_error)? {
+        let kb = kb_of(row.get(0))?;
+        let date = date_of(row.get(1), "updates")?;
+        let title: Option<String> = row.get(2);
+        let entry = kbs.entry(kb).or_insert((date, None));
+        // The release that introduced a KB is the earliest that names it; its title wins.
+        if date < entry.0 || (date == entry.0 && entry.1.is_none()) {
+            *entry = (date, title.or(entry.1.take()));
+        }
+    }
+    let products = product_infos(conn, None).await?;
+    let mut os_builds: HashMap<Kb, u32> = HashMap::new();
+    let mut per_software: HashMap<(Kb, String), BTreeSet<String>> = HashMap::new();
+    let mut all_cves: BTreeSet<String> = BTreeSet::new();
+    let mut used_products: BTreeSet<i64> = BTreeSet::new();
+    for row in sqlx::query("SELECT kb, product_id, cves FROM fixes").fetch_all(&mut *conn).await.map_err(db_error)? {
+        let kb = kb_of(row.get(0))?;
+        let product_id: i64 = row.get(1);
+        used_products.insert(product_id);
+        let info = &products[&product_id];
+        if info.kind == ProductKind::OperatingSystem {
+            if let Some(build) = info.platform.as_ref().and_then(|t| t.base_build()) {
+                let entry = os_builds.entry(kb).or_insert(build);
+                *entry = (*entry).max(build);
+            }
+        }
+        let cves = split_ids(row.get(2));
+        all_cves.extend(cves.iter().filter(|c| c.starts_with("CVE-")).cloned());
+        per_software.entry((kb, info.software.to_string())).or_default().extend(cves);
+    }
+    for table in ["kb_summary", "kb_software"] {
+        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await.map_err(db_error)?;
+    }
+    let summaries: Vec<(Kb, Date, String, Option<u32>)> = kbs
+        .into_iter()
+        .map(|(kb, (date, title))| (kb, date, title.unwrap_or_else(|| date.release_title()), os_builds.get(&kb).copied()))
+        .collect();
+    for chunk in summaries.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new("INSERT INTO kb_summary (kb, release_date, title, os_build) ")
+            .push_values(chunk, |mut row, (kb, date, title, build)| {
+                row.push_bind(i64::from(kb.number()))
+                    .push_bind(date.to_string())
+                    .push_bind(title.clone())
+                    .push_bind(build.map(i64::from));
+            })
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    let software_rows: Vec<((Kb, String), BTreeSet<String>)> = per_software.into_iter().collect();
+    for chunk in software_rows.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new("INSERT INTO kb_software (kb, software_id, cve_count, cves) ")
+            .push_values(chunk, |mut row, ((kb, software), cves)| {
+                row.push_bind(i64::from(kb.number()))
+                    .push_bind(software.clone())
+                    .push_bind(cve_count(cves.iter().map(String::as_str)) as i64)
+                    .push_bind(join_ids(cves));
+            })
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(CatalogSummary {
+        sources: 0,
+        updates: summaries.len() as u64,
+        products: used_products.len() as u64,
+        cves: all_cves.len() as u64,
+        machines_reassessed: 0,
+    })
+}
+
+pub(crate) fn kb_of(value: i64) -> Result<Kb> {
+    u32::try_from(value)
+        .ok()
+        .and_then(|n| Kb::new(n).ok())
+        .ok_or_else(|| StoreError::Corrupt { table: "fixes", column: "kb", detail: value.to_string() })
+}
+
+pub(crate) fn date_of(value: String, table: &'static str) -> Result<Date> {
+    value.parse().map_err(|_| StoreError::Corrupt { table, column: "release_date", detail: value })
+}
+
+/// Products by id, optionally only those on one OS family.
+async fn product_infos(conn: &mut SqliteConnection, family: Option<&str>) -> Result<HashMap<i64, ProductInfo>> {
+    let rows = match family {
+        Some(f) => sqlx::query("SELECT id, info FROM products WHERE os_family = ?").bind(f).fetch_all(&mut *conn).await,
+        None => sqlx::query("SELECT id, info FROM products").fetch_all(&mut *conn).await,
+    }
+    .map_err(db_error)?;
+    rows.into_iter()
+        .map(|row| {
+            let info: String = row.get(1);
+            let parsed = serde_json::from_str(&info)
+                .map_err(|e| StoreError::Corrupt { table: "products", column: "info", detail: e.to_string() })?;
+            Ok((row.get(0), parsed))
+        })
+        .collect()
+}
+
+/// Every product on the OS family of `os`, every fix row on them, and their KBs' metadata.
+pub(crate) async fn slice(conn: &mut SqliteConnection, os: &OsInfo) -> Result<CatalogSlice> {
+    let family = family_key(os.family);
+    let infos = product_infos(conn, Some(&family)).await?;
+    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut slice = CatalogSlice::default();
+    let mut ids: Vec<&i64> = infos.keys().collect();
+    ids.sort();
+    for id in ids {
+        index.insert(*id, slice.products.len());
+        slice.products.push(infos[id].clone());
+    }
+    let rows = sqlx::query(
+        "SELECT f.kb, f.product_id, f.sub_type, f.fixed_builds, f.supersedes, f.cves
+         FROM fixes f JOIN products p ON p.id = f.product_id WHERE p.os_family = ?",
+    )
+    .bind(&family)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    for row in rows {
+        slice.fixes.push(Fix {
+            kb: kb_of(row.get(0))?,
+            product: index[&row.get::<i64, _>(1)],
+            sub_type: row.get(2),
+            fixed_builds: split_lines(row.get(3)),
+            supersedes: split_kbs(row.get(4)),
+            cves: split_ids(row.get(5)),
+        });
+    }
+    let rows = sqlx::query(
+        "SELECT kb, release_date, title, os_build FROM kb_summary WHERE kb IN
+         (SELECT f.kb FROM fixes f JOIN products p ON p.id = f.product_id WHERE p.os_family = ?)",
+    )
+    .bind(&family)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    for row in rows {
+        let os_build: Option<i64> = row.get(3);
+        slice.updates.insert(
+            kb_of(row.get(0))?,
+            UpdateMeta {
+                release_date: date_of(row.get(1), "kb_summary")?,
+                title: row.get(2),
+                os_build: os_build.and_then(|b| u32::try_from(b).ok()),
+            },
+        );
+    }
+    Ok(slice)
+}

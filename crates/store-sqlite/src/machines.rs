@@ -1,0 +1,329 @@
+//! Machines, their materialized assessments, and the fleet queries over them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use kbgap_domain::{Date, Kb, MachineId, MachineInventory, OsFamily, SoftwareId};
+use kbgap_engine::{Assessment, AssessOptions, CatalogSlice, assess};
+use kbgap_store::{
+    IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result, SoftwareRecord, StoreError, cve_count,
+    missing_rows,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+
+use crate::catalog::{date_of, kb_of, slice, timestamp};
+use crate::codec::split_ids;
+use crate::db_error;
+
+const CHUNK: usize = 2_000;
+
+/// Assesses machines, loading each OS family's catalog slice once.
+struct Assessor {
+    slices: HashMap<OsFamily, CatalogSlice>,
+}
+
+impl Assessor {
+    fn new() -> Self {
+        Assessor { slices: HashMap::new() }
+    }
+
+    async fn assess(&mut self, conn: &mut SqliteConnection, machine: &MachineInventory) -> Result<Assessment> {
+        if !self.slices.contains_key(&machine.os.family) {
+            let loaded = slice(conn, &machine.os).await?;
+            self.slices.insert(machine.os.family, loaded);
+        }
+        Ok(assess(machine, &self.slices[&machine.os.family], AssessOptions::default()))
+    }
+}
+
+/// Replaces the stored assessment rows of these machines.
+async fn write_assessments(conn: &mut SqliteConnection, assessed: &[(MachineId, Assessment)]) -> Result<()> {
+    let software: Vec<(&MachineId, &SoftwareId)> =
+        assessed.iter().flat_map(|(id, a)| a.software.iter().map(move |s| (id, s))).collect();
+    let missing: Vec<(&MachineId, Kb, SoftwareId)> =
+        assessed.iter().flat_map(|(id, a)| missing_rows(a).into_iter().map(move |(kb, s)| (id, kb, s))).collect();
+    for chunk in software.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new("INSERT INTO machine_software (machine_id, software_id) ")
+            .push_values(chunk, |mut row, (id, s)| {
+                row.push_bind(id.as_str()).push_bind(s.to_string());
+            })
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    for chunk in missing.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new("INSERT INTO machine_missing (machine_id, kb, software_id) ")
+            .push_values(chunk, |mut row, (id, kb, s)| {
+                row.push_bind(id.as_str()).push_bind(i64::from(kb.number())).push_bind(s.to_string());
+            })
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn ingest(
+    conn: &mut SqliteConnection,
+    inventories: Vec<(MachineInventory, String)>,
+) -> Result<Vec<IngestedMachine>> {
+    let mut assessor = Assessor::new();
+    let mut assessed = Vec::with_capacity(inventories.len());
+    let mut result = Vec::with_capacity(inventories.len());
+    let seen = timestamp();
+    for (inventory, source) in inventories {
+        let id = inventory.id();
+        let replaced = sqlx::query("DELETE FROM machines WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .rows_affected()
+            > 0;
+        sqlx::query(
+            "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.as_str())
+        .bind(&inventory.host)
+        .bind(inventory.host.to_lowercase())
+        .bind(inventory.os.family.defender_platform())
+        .bind(serde_json::to_string(&inventory).expect("inventory serializes"))
+        .bind(&source)
+        .bind(&seen)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        let assessment = assessor.assess(conn, &inventory).await?;
+        result.push(IngestedMachine {
+            id: id.clone(),
+            host: inventory.host.clone(),
+            os_platform: inventory.os.family.defender_platform(),
+            replaced: replaced || assessed.iter().any(|(other, _)| *other == id),
+        });
+        assessed.retain(|(other, _)| *other != id);
+        assessed.push((id, assessment));
+    }
+    write_assessments(conn, &assessed).await?;
+    Ok(result)
+}
+
+/// Recomputes every stored machine's assessment (after the catalog changed).
+pub(crate) async fn reassess_all(conn: &mut SqliteConnection, progress: &(dyn Fn(Progress) + Sync)) -> Result<u64> {
+    let machines: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, inventory FROM machines").fetch_all(&mut *conn).await.map_err(db_error)?;
+    for table in ["machine_missing", "machine_software"] {
+        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await.map_err(db_error)?;
+    }
+    let total = machines.len() as u64;
+    let mut assessor = Assessor::new();
+    let mut assessed = Vec::with_capacity(machines.len());
+    for (done, (id, inventory)) in machines.into_iter().enumerate() {
+        if done % 256 == 0 {
+            progress(Progress { stage: "reassessing machines", done: done as u64, total });
+        }
+        let inventory = parse_inventory(&inventory)?;
+        let id = MachineId::parse(&id)
+            .ok_or_else(|| StoreError::Corrupt { table: "machines", column: "id", detail: id.clone() })?;
+        assessed.push((id, assessor.assess(conn, &inventory).await?));
+    }
+    write_assessments(conn, &assessed).await?;
+    progress(Progress { stage: "reassessing machines", done: total, total });
+    Ok(total)
+}
+
+fn parse_inventory(json: &str) -> Result<MachineInventory> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt { table: "machines", column: "inventory", detail: e.to_string() })
+}
+
+fn machine_record(row: &SqliteRow) -> Result<MachineRecord> {
+    let id: String = row.get("id");
+    Ok(MachineRecord {
+        id: MachineId::parse(&id).ok_or_else(|| StoreError::Corrupt { table: "machines", column: "id", detail: id })?,
+        inventory: parse_inventory(row.get("inventory"))?,
+        source: row.get("source"),
+        last_seen: row.get("last_seen"),
+    })
+}
+
+pub(crate) async fn find(pool: &SqlitePool, key: &str) -> Result<Option<MachineRecord>> {
+    let row = sqlx::query("SELECT * FROM machines WHERE id = ? OR host_lower = ? ORDER BY id = ? DESC LIMIT 1")
+        .bind(key.to_ascii_lowercase())
+        .bind(key.to_lowercase())
+        .bind(key.to_ascii_lowercase())
+        .fetch_optional(pool)
+        .await
+        .map_err(db_error)?;
+    row.as_ref().map(machine_record).transpose()
+}
+
+/// Appends `AND column = ?` for each equality filter, mapping API field names to columns.
+fn push_filters(
+    builder: &mut QueryBuilder<'_, Sqlite>,
+    query: &ListQuery,
+    column_of: impl Fn(&str) -> Option<&'static str>,
+) -> Result<()> {
+    for (field, value) in &query.equals {
+        let column = column_of(field).ok_or_else(|| StoreError::Database(format!("cannot filter on {field}")))?;
+        builder.push(format!(" AND {column} = ")).push_bind(value.clone());
+    }
+    Ok(())
+}
+
+/// Appends the sort order and `$top` / `$skip`.
+fn push_page(builder: &mut QueryBuilder<'_, Sqlite>, order_by: &str, query: &ListQuery) {
+    builder.push(format!(" ORDER BY {order_by} LIMIT "));
+    builder.push_bind(query.top.map_or(-1, |t| t as i64)).push(" OFFSET ").push_bind(query.skip as i64);
+}
+
+pub(crate) async fn list(pool: &SqlitePool, query: &ListQuery) -> Result<Vec<MachineRecord>> {
+    let mut builder = QueryBuilder::<Sqlite>::new("SELECT * FROM machines WHERE 1 = 1");
+    let lowered = ListQuery {
+        equals: query
+            .equals
+            .iter()
+            .map(|(f, v)| (f.clone(), if f == "computerDnsName" { v.to_lowercase() } else { v.to_ascii_lowercase() }))
+            .collect(),
+        ..query.clone()
+    };
+    push_filters(&mut builder, &lowered, |field| match field {
+        "id" => Some("id"),
+        "computerDnsName" => Some("host_lower"),
+        _ => None,
+    })?;
+    push_page(&mut builder, "host_lower, id", query);
+    let rows = builder.build().fetch_all(pool).await.map_err(db_error)?;
+    rows.iter().map(machine_record).collect()
+}
+
+/// Software with fleet counts. `installed_only` limits the list to software on a machine.
+pub(crate) async fn software(pool: &SqlitePool, query: &ListQuery, installed_only: bool) -> Result<Vec<SoftwareRecord>> {
+    let mut builder = QueryBuilder::<Sqlite>::new(
+        "SELECT s.id, s.vendor, s.name,
+                (SELECT COUNT(*) FROM machine_software ms WHERE ms.software_id = s.id) AS installed,
+                (SELECT COUNT(DISTINCT mm.machine_id) FROM machine_missing mm WHERE mm.software_id = s.id) AS exposed
+         FROM software s WHERE 1 = 1",
+    );
+    if installed_only {
+        builder.push(" AND EXISTS (SELECT 1 FROM machine_software ms WHERE ms.software_id = s.id)");
+    }
+    let lowered = ListQuery {
+        equals: query.equals.iter().map(|(f, v)| (f.clone(), v.to_lowercase())).collect(),
+        ..query.clone()
+    };
+    push_filters(&mut builder, &lowered, |field| match field {
+        "id" => Some("s.id"),
+        "name" => Some("s.name"),
+        "vendor" => Some("s.vendor"),
+        _ => None,
+    })?;
+    push_page(&mut builder, "s.rank, s.id", query);
+    let rows = builder.build().fetch_all(pool).await.map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
+            let id: String = row.get(0);
+            Ok(SoftwareRecord {
+                id: SoftwareId::parse(&id)
+                    .ok_or_else(|| StoreError::Corrupt { table: "software", column: "id", detail: id.clone() })?,
+                vendor: row.get(1),
+                name: row.get(2),
+                installed_machines: row.get::<i64, _>(3) as u64,
+                exposed_machines: row.get::<i64, _>(4) as u64,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn missing_by_software(pool: &SqlitePool, id: &SoftwareId) -> Result<Option<Vec<MissingKb>>> {
+    let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM software WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db_error)?;
+    if known.is_none() {
+        return Ok(None);
+    }
+    let rows = sqlx::query(
+        "SELECT mm.kb, COUNT(*) AS machines, ks.release_date, ks.title, ks.os_build, COALESCE(kw.cve_count, 0)
+         FROM machine_missing mm
+         JOIN kb_summary ks ON ks.kb = mm.kb
+         LEFT JOIN kb_software kw ON kw.kb = mm.kb AND kw.software_id = mm.software_id
+         WHERE mm.software_id = ?
+         GROUP BY mm.kb
+         ORDER BY ks.release_date DESC, machines DESC, mm.kb",
+    )
+    .bind(id.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    rows.into_iter()
+        .map(|row| {
+            let os_build: Option<i64> = row.get(4);
+            Ok(MissingKb {
+                kb: kb_of(row.get(0))?,
+                machine_missed_on: row.get::<i64, _>(1) as u64,
+                release_date: date_of(row.get(2), "kb_summary")?,
+                name: row.get(3),
+                os_build: os_build.and_then(|b| u32::try_from(b).ok()),
+                products_names: vec![id.product().to_string()],
+                cve_addressed: row.get::<i64, _>(5) as u64,
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+pub(crate) async fn missing_by_machine(
+    conn: &mut SqliteConnection,
+    id: &MachineId,
+    as_of: Option<Date>,
+) -> Result<Option<Vec<MissingKb>>> {
+    let inventory: Option<String> = sqlx::query_scalar("SELECT inventory FROM machines WHERE id = ?")
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let Some(inventory) = inventory else { return Ok(None) };
+    let inventory = parse_inventory(&inventory)?;
+    let catalog = slice(conn, &inventory.os).await?;
+    let assessment = assess(&inventory, &catalog, AssessOptions { as_of });
+    let kbs: BTreeSet<i64> = assessment.missing.iter().map(|m| i64::from(m.kb.number())).collect();
+    let mut cves: HashMap<(Kb, String), Vec<String>> = HashMap::new();
+    if !kbs.is_empty() {
+        let mut builder = QueryBuilder::<Sqlite>::new("SELECT kb, software_id, cves FROM kb_software WHERE kb IN (");
+        let mut separated = builder.separated(", ");
+        for kb in &kbs {
+            separated.push_bind(*kb);
+        }
+        builder.push(")");
+        for row in builder.build().fetch_all(&mut *conn).await.map_err(db_error)? {
+            cves.insert((kb_of(row.get(0))?, row.get(1)), split_ids(row.get(2)));
+        }
+    }
+    let result = assessment
+        .missing
+        .iter()
+        .map(|m| {
+            let meta = &catalog.updates[&m.kb];
+            let addressed = m
+                .software
+                .iter()
+                .filter_map(|s| cves.get(&(m.kb, s.to_string())))
+                .flatten()
+                .map(String::as_str);
+            MissingKb {
+                kb: m.kb,
+                name: meta.title.clone(),
+                os_build: meta.os_build,
+                products_names: m.software.iter().map(|s| s.product().to_string()).collect(),
+                machine_missed_on: 1,
+                cve_addressed: cve_count(addressed),
+                release_date: m.release_date,
+            }
+        })
+        .collect();
+    Ok(Some(result))
+}
