@@ -62,7 +62,12 @@ impl Principal {
     /// matching `Read` one (`Machine.ReadWrite.All` grants `Machine.Read.All`).
     pub fn has_any(&self, accepted: &[&str]) -> bool {
         self.permissions.iter().any(|held| {
-            accepted.iter().any(|want| held.eq_ignore_ascii_case(want) || held.replacen("ReadWrite", "Read", 1).eq_ignore_ascii_case(want))
+            accepted.iter().any(|want| {
+                held.eq_ignore_ascii_case(want)
+                    || held
+                        .replacen("ReadWrite", "Read", 1)
+                        .eq_ignore_ascii_case(want)
+            })
         })
     }
 }
@@ -80,14 +85,19 @@ pub struct Issuer {
 
 impl std::fmt::Debug for Issuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Issuer").field("kid", &self.kid).field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("Issuer")
+            .field("kid", &self.kid)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 
 /// A new random ES256 private key as PKCS#8 PEM, to be stored in the database.
 pub fn generate_key_pem() -> String {
     let key = SecretKey::random(&mut rand_core::OsRng);
-    key.to_pkcs8_pem(LineEnding::LF).expect("a fresh P-256 key encodes").to_string()
+    key.to_pkcs8_pem(LineEnding::LF)
+        .expect("a fresh P-256 key encodes")
+        .to_string()
 }
 
 /// A new random tenant id (GUID form, like Entra's).
@@ -95,30 +105,55 @@ pub fn generate_tenant_id() -> String {
     let mut bytes = [0u8; 16];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl Issuer {
     /// An issuer for `tenant` from a stored PKCS#8 PEM key. `extra_audiences` adds kbgap's own
     /// public URL to Defender's identifiers.
-    pub fn from_pem(private_pem: &str, tenant: &str, extra_audiences: &[String]) -> Result<Issuer, AuthError> {
+    pub fn from_pem(
+        private_pem: &str,
+        tenant: &str,
+        extra_audiences: &[String],
+    ) -> Result<Issuer, AuthError> {
         use p256::pkcs8::DecodePrivateKey;
-        let secret = SecretKey::from_pkcs8_pem(private_pem).map_err(|e| AuthError::Key(e.to_string()))?;
+        let secret =
+            SecretKey::from_pkcs8_pem(private_pem).map_err(|e| AuthError::Key(e.to_string()))?;
         let public_pem = secret
             .public_key()
             .to_public_key_pem(LineEnding::LF)
             .map_err(|e| AuthError::Key(e.to_string()))?;
-        let kid: String = Sha1::digest(public_pem.as_bytes()).iter().take(10).map(|b| format!("{b:02x}")).collect();
+        let kid: String = Sha1::digest(public_pem.as_bytes())
+            .iter()
+            .take(10)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let mut audiences: Vec<String> = DEFENDER_AUDIENCES.iter().map(|s| s.to_string()).collect();
-        audiences.extend(extra_audiences.iter().map(|a| a.trim_end_matches('/').to_string()));
+        audiences.extend(
+            extra_audiences
+                .iter()
+                .map(|a| a.trim_end_matches('/').to_string()),
+        );
         Ok(Issuer {
             kid,
-            encoding: EncodingKey::from_ec_pem(private_pem.as_bytes()).map_err(|e| AuthError::Key(e.to_string()))?,
-            decoding: DecodingKey::from_ec_pem(public_pem.as_bytes()).map_err(|e| AuthError::Key(e.to_string()))?,
+            encoding: EncodingKey::from_ec_pem(private_pem.as_bytes())
+                .map_err(|e| AuthError::Key(e.to_string()))?,
+            decoding: DecodingKey::from_ec_pem(public_pem.as_bytes())
+                .map_err(|e| AuthError::Key(e.to_string()))?,
             issuer: format!("https://sts.kbgap.local/{tenant}/"),
             tenant: tenant.to_string(),
             audiences,
@@ -130,7 +165,13 @@ impl Issuer {
     }
 
     /// Signs an application token carrying `roles`, valid for `ttl`.
-    pub fn issue(&self, app_id: &str, roles: &[String], ttl: Duration, audience: &str) -> Result<String, AuthError> {
+    pub fn issue(
+        &self,
+        app_id: &str,
+        roles: &[String],
+        ttl: Duration,
+        audience: &str,
+    ) -> Result<String, AuthError> {
         let iat = now();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -146,15 +187,20 @@ impl Issuer {
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| AuthError::Invalid(e.to_string()))
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .map_err(|e| AuthError::Invalid(e.to_string()))
     }
 
     /// Validates a token: ES256 only, our key id, our issuer, an accepted audience, inside
     /// its validity window (60 s leeway for clock skew).
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         if header.alg != Algorithm::ES256 {
-            return Err(AuthError::Invalid(format!("algorithm {:?} is not accepted", header.alg)));
+            return Err(AuthError::Invalid(format!(
+                "algorithm {:?} is not accepted",
+                header.alg
+            )));
         }
         if header.kid.as_deref() != Some(self.kid.as_str()) {
             return Err(AuthError::Invalid("unknown signing key".into()));
@@ -170,11 +216,20 @@ impl Issuer {
         let claims = data.claims;
         let delegated = claims.roles.is_empty() && claims.scp.is_some();
         let permissions = if delegated {
-            claims.scp.unwrap_or_default().split_whitespace().map(str::to_string).collect()
+            claims
+                .scp
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
         } else {
             claims.roles.into_iter().collect()
         };
-        Ok(Principal { app_id: claims.appid, permissions, delegated })
+        Ok(Principal {
+            app_id: claims.appid,
+            permissions,
+            delegated,
+        })
     }
 }
 

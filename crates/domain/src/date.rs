@@ -4,7 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A calendar date (no time zone: MSRC and WES-NG date releases by day).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Date {
     year: u16,
@@ -17,7 +19,17 @@ pub struct Date {
 pub struct DateError(pub String);
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
@@ -97,7 +109,11 @@ impl FromStr for Date {
             return Err(err());
         };
         let num = |p: &str| -> Result<u16, DateError> {
-            if p.bytes().all(|b| b.is_ascii_digit()) { p.parse().map_err(|_| err()) } else { Err(err()) }
+            if p.bytes().all(|b| b.is_ascii_digit()) {
+                p.parse().map_err(|_| err())
+            } else {
+                Err(err())
+            }
         };
         Date::new(num(y)?, num(m)? as u8, num(d)? as u8).map_err(|_| err())
     }
@@ -138,6 +154,9 @@ mod tests {
     #[test]
     fn epoch_days_convert() {
         assert_eq!(Date::from_days_since_epoch(0).to_string(), "1970-01-01");
-        assert_eq!(Date::from_days_since_epoch(18_332).to_string(), "2020-03-11");
+        assert_eq!(
+            Date::from_days_since_epoch(18_332).to_string(),
+            "2020-03-11"
+        );
     }
 }

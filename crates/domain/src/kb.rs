@@ -7,7 +7,9 @@ use std::str::FromStr;
 ///
 /// Stored and compared as the number alone; displayed without the `KB` prefix, which is
 /// how Defender's API returns it (`"id": "4540673"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Kb(u32);
 
@@ -34,7 +36,10 @@ impl Kb {
 
     /// The Microsoft Update Catalog search page for this KB, the `url` Defender returns.
     pub fn catalog_url(self) -> String {
-        format!("https://catalog.update.microsoft.com/v7/site/Search.aspx?q=KB{}", self.0)
+        format!(
+            "https://catalog.update.microsoft.com/v7/site/Search.aspx?q=KB{}",
+            self.0
+        )
     }
 
     /// Finds a KB number in free text such as `KB4486553`, `KB893803v2 - Update`,
@@ -60,7 +65,11 @@ impl Kb {
                     j += 1;
                 }
                 if j > start && j - start <= 8 {
-                    if let Ok(kb) = text[start..j].parse::<u32>().map_err(|_| ()).and_then(|n| Kb::new(n).map_err(|_| ())) {
+                    if let Ok(kb) = text[start..j]
+                        .parse::<u32>()
+                        .map_err(|_| ())
+                        .and_then(|n| Kb::new(n).map_err(|_| ()))
+                    {
                         return Some(kb);
                     }
                 }
@@ -76,11 +85,16 @@ impl FromStr for Kb {
     /// Accepts `4540673`, `KB4540673` and `kb4540673`; nothing else.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let digits = t.strip_prefix("KB").or_else(|| t.strip_prefix("kb")).or_else(|| t.strip_prefix("Kb")).unwrap_or(t);
+        let digits = t
+            .strip_prefix("KB")
+            .or_else(|| t.strip_prefix("kb"))
+            .or_else(|| t.strip_prefix("Kb"))
+            .unwrap_or(t);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 8 {
             return Err(KbError(s.to_string()));
         }
-        Kb::new(digits.parse().map_err(|_| KbError(s.to_string()))?).map_err(|_| KbError(s.to_string()))
+        Kb::new(digits.parse().map_err(|_| KbError(s.to_string()))?)
+            .map_err(|_| KbError(s.to_string()))
     }
 }
 
@@ -120,7 +134,12 @@ mod tests {
     fn finds_kbs_in_free_text() {
         assert_eq!(Kb::find_in("[01]: KB4486553").unwrap().number(), 4486553);
         assert_eq!(Kb::find_in("KB893803v2 - Update").unwrap().number(), 893803);
-        assert_eq!(Kb::find_in("http://support.microsoft.com/?kbid=2894852").unwrap().number(), 2894852);
+        assert_eq!(
+            Kb::find_in("http://support.microsoft.com/?kbid=2894852")
+                .unwrap()
+                .number(),
+            2894852
+        );
         assert_eq!(Kb::find_in("File 1"), None);
     }
 

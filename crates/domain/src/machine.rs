@@ -11,7 +11,9 @@ use crate::{Kb, OsInfo};
 ///
 /// Derived from the identity the inventory carries (see [`MachineInventory::identity`]) so
 /// that re-importing the same machine replaces it instead of adding a twin.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct MachineId(String);
 
@@ -28,7 +30,8 @@ impl MachineId {
     /// Accepts exactly 40 hex characters (either case; stored lower-case).
     pub fn parse(text: &str) -> Option<MachineId> {
         let t = text.trim();
-        (t.len() == 40 && t.bytes().all(|b| b.is_ascii_hexdigit())).then(|| MachineId(t.to_ascii_lowercase()))
+        (t.len() == 40 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| MachineId(t.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {

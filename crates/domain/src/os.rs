@@ -8,7 +8,9 @@ use std::fmt;
 
 /// A Windows product line. Client and server lines that share a build (Windows 10 1809 and
 /// Windows Server 2019) are different families: MSRC lists them as different products.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum OsFamily {
     WindowsXp,
     WindowsServer2003,
@@ -130,9 +132,17 @@ impl OsFamily {
             } else if has("2016") {
                 OsFamily::WindowsServer2016
             } else if has("2012") {
-                if has("r2") { OsFamily::WindowsServer2012R2 } else { OsFamily::WindowsServer2012 }
+                if has("r2") {
+                    OsFamily::WindowsServer2012R2
+                } else {
+                    OsFamily::WindowsServer2012
+                }
             } else if has("2008") {
-                if has("r2") { OsFamily::WindowsServer2008R2 } else { OsFamily::WindowsServer2008 }
+                if has("r2") {
+                    OsFamily::WindowsServer2008R2
+                } else {
+                    OsFamily::WindowsServer2008
+                }
             } else if has("2003") {
                 OsFamily::WindowsServer2003
             } else {
@@ -145,11 +155,19 @@ impl OsFamily {
         } else if has("7") {
             OsFamily::Windows7
         } else if has("8.1") {
-            if has("rt") { OsFamily::WindowsRt81 } else { OsFamily::Windows81 }
+            if has("rt") {
+                OsFamily::WindowsRt81
+            } else {
+                OsFamily::Windows81
+            }
         } else if has("8") {
             OsFamily::Windows8
         } else if has("10") || has("11") {
-            if build >= 22000 { OsFamily::Windows11 } else { OsFamily::Windows10 }
+            if build >= 22000 {
+                OsFamily::Windows11
+            } else {
+                OsFamily::Windows10
+            }
         } else {
             return Self::from_build(build, false);
         };
@@ -188,7 +206,11 @@ pub(crate) fn contains_token(text: &str, token: &str) -> bool {
         let before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
         let end = i + token.len();
         // "8.1" must not match inside "8.10"; a version token ends where a non-digit/non-dot begins.
-        let after = end >= bytes.len() || !(bytes[end].is_ascii_alphanumeric() || (bytes[end] == b'.' && end + 1 < bytes.len() && bytes[end + 1].is_ascii_digit()));
+        let after = end >= bytes.len()
+            || !(bytes[end].is_ascii_alphanumeric()
+                || (bytes[end] == b'.'
+                    && end + 1 < bytes.len()
+                    && bytes[end + 1].is_ascii_digit()));
         before && after
     })
 }
@@ -225,14 +247,18 @@ pub fn release_for_build(family: OsFamily, build: u32) -> Option<&'static str> {
 /// [`release_for_build`].
 pub fn build_for_release(family: OsFamily, release: &str) -> Option<u32> {
     const BUILDS: [u32; 21] = [
-        10240, 10586, 14393, 15063, 16299, 17134, 17763, 18362, 18363, 19041, 19042, 19043, 19044, 19045, 20348,
-        22000, 22621, 22631, 26100, 26200, 9600,
+        10240, 10586, 14393, 15063, 16299, 17134, 17763, 18362, 18363, 19041, 19042, 19043, 19044,
+        19045, 20348, 22000, 22621, 22631, 26100, 26200, 9600,
     ];
-    BUILDS.into_iter().find(|&b| release_for_build(family, b).is_some_and(|r| r.eq_ignore_ascii_case(release)))
+    BUILDS
+        .into_iter()
+        .find(|&b| release_for_build(family, b).is_some_and(|r| r.eq_ignore_ascii_case(release)))
 }
 
 /// Processor architecture of an OS installation or a product build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Arch {
     X86,
     X64,
@@ -256,9 +282,19 @@ impl Arch {
             Some(Arch::Arm64)
         } else if t.contains("itanium") || t.contains("ia64") {
             Some(Arch::Itanium)
-        } else if t.contains("x64") || t.contains("amd64") || t.contains("x86_64") || t.contains("64-bit") || t.contains("64 bit") {
+        } else if t.contains("x64")
+            || t.contains("amd64")
+            || t.contains("x86_64")
+            || t.contains("64-bit")
+            || t.contains("64 bit")
+        {
             Some(Arch::X64)
-        } else if t.contains("x86") || t.contains("32-bit") || t.contains("32 bit") || t.contains("i386") || t.contains("i686") {
+        } else if t.contains("x86")
+            || t.contains("32-bit")
+            || t.contains("32 bit")
+            || t.contains("i386")
+            || t.contains("i686")
+        {
             Some(Arch::X86)
         } else {
             None
@@ -302,7 +338,9 @@ impl OsInfo {
 
     /// `version` in Defender's machine entity: the release, else the build.
     pub fn defender_version(&self) -> String {
-        self.effective_release().map(str::to_string).unwrap_or_else(|| self.build.to_string())
+        self.effective_release()
+            .map(str::to_string)
+            .unwrap_or_else(|| self.build.to_string())
     }
 }
 
@@ -365,15 +403,30 @@ mod tests {
 
     #[test]
     fn families_from_names_and_builds() {
-        assert_eq!(OsFamily::from_name_and_build("Microsoft Windows 10 Pro", 18363), Some(OsFamily::Windows10));
-        assert_eq!(OsFamily::from_name_and_build("Microsoft Windows 10 Pro", 22631), Some(OsFamily::Windows11));
+        assert_eq!(
+            OsFamily::from_name_and_build("Microsoft Windows 10 Pro", 18363),
+            Some(OsFamily::Windows10)
+        );
+        assert_eq!(
+            OsFamily::from_name_and_build("Microsoft Windows 10 Pro", 22631),
+            Some(OsFamily::Windows11)
+        );
         assert_eq!(
             OsFamily::from_name_and_build("Microsoft Windows Server 2008 R2 Standard", 7601),
             Some(OsFamily::WindowsServer2008R2)
         );
-        assert_eq!(OsFamily::from_name_and_build("Microsoft Windows 7 Professionnel", 7601), Some(OsFamily::Windows7));
-        assert_eq!(OsFamily::from_name_and_build("Microsoft Windows 8.1 Enterprise", 9600), Some(OsFamily::Windows81));
-        assert_eq!(OsFamily::from_name_and_build("Microsoft Windows XP Professional", 2600), Some(OsFamily::WindowsXp));
+        assert_eq!(
+            OsFamily::from_name_and_build("Microsoft Windows 7 Professionnel", 7601),
+            Some(OsFamily::Windows7)
+        );
+        assert_eq!(
+            OsFamily::from_name_and_build("Microsoft Windows 8.1 Enterprise", 9600),
+            Some(OsFamily::Windows81)
+        );
+        assert_eq!(
+            OsFamily::from_name_and_build("Microsoft Windows XP Professional", 2600),
+            Some(OsFamily::WindowsXp)
+        );
     }
 
     #[test]
@@ -388,11 +441,35 @@ mod tests {
         };
         assert!(target.matches(&win10));
         assert_eq!(target.base_build(), Some(18363));
-        assert!(!OsTarget { arch: Some(Arch::X86), ..target.clone() }.matches(&win10));
-        assert!(!OsTarget { release: Some("1903".into()), ..target.clone() }.matches(&win10));
+        assert!(
+            !OsTarget {
+                arch: Some(Arch::X86),
+                ..target.clone()
+            }
+            .matches(&win10)
+        );
+        assert!(
+            !OsTarget {
+                release: Some("1903".into()),
+                ..target.clone()
+            }
+            .matches(&win10)
+        );
         let win7 = os("Microsoft Windows 7 Enterprise", 7601, Arch::X64, Some(1));
-        let w7 = OsTarget { family: OsFamily::Windows7, release: None, arch: Some(Arch::X64), service_pack: Some(1), server_core: false };
+        let w7 = OsTarget {
+            family: OsFamily::Windows7,
+            release: None,
+            arch: Some(Arch::X64),
+            service_pack: Some(1),
+            server_core: false,
+        };
         assert!(w7.matches(&win7));
-        assert!(!OsTarget { service_pack: None, ..w7 }.matches(&win7));
+        assert!(
+            !OsTarget {
+                service_pack: None,
+                ..w7
+            }
+            .matches(&win7)
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::fmt;
 use crate::OsTarget;
 
 /// Defender's software id, `<vendor>-_-<product>` (`microsoft-_-edge`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct SoftwareId {
     vendor: String,
@@ -15,8 +17,17 @@ pub struct SoftwareId {
 impl SoftwareId {
     /// Builds an id from display words: lower case, spaces as `_`.
     pub fn new(vendor: &str, product: &str) -> SoftwareId {
-        let norm = |s: &str| s.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("_");
-        SoftwareId { vendor: norm(vendor), product: norm(product) }
+        let norm = |s: &str| {
+            s.trim()
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+        };
+        SoftwareId {
+            vendor: norm(vendor),
+            product: norm(product),
+        }
     }
 
     pub fn microsoft(product: &str) -> SoftwareId {
@@ -25,8 +36,12 @@ impl SoftwareId {
 
     pub fn parse(text: &str) -> Option<SoftwareId> {
         let (vendor, product) = text.trim().split_once("-_-")?;
-        (!vendor.is_empty() && !product.is_empty() && !product.contains("-_-"))
-            .then(|| SoftwareId { vendor: vendor.to_lowercase(), product: product.to_lowercase() })
+        (!vendor.is_empty() && !product.is_empty() && !product.contains("-_-")).then(|| {
+            SoftwareId {
+                vendor: vendor.to_lowercase(),
+                product: product.to_lowercase(),
+            }
+        })
     }
 
     pub fn vendor(&self) -> &str {

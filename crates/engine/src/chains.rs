@@ -26,14 +26,21 @@ fn rollup_model_start() -> Date {
 }
 
 /// `(newer, older)` pairs: `newer` is a later cumulative update of a product `older` was.
-pub(crate) fn inferred_edges(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) -> Vec<(Kb, Kb)> {
+pub(crate) fn inferred_edges(
+    catalog: &CatalogSlice,
+    fixes: &[&Fix],
+    selected: &[usize],
+) -> Vec<(Kb, Kb)> {
     let mut edges = Vec::new();
     for &product in selected {
         let info = &catalog.products[product];
         if info.kind == ProductKind::Application {
             continue;
         }
-        let pre_windows_10 = info.platform.as_ref().is_some_and(|t| t.family < OsFamily::Windows10);
+        let pre_windows_10 = info
+            .platform
+            .as_ref()
+            .is_some_and(|t| t.family < OsFamily::Windows10);
         // Per month: each KB with its number of vulnerabilities on this product.
         let mut months: BTreeMap<(u16, u8), Vec<&Fix>> = BTreeMap::new();
         for fix in fixes.iter().filter(|f| f.product == product) {
@@ -41,7 +48,10 @@ pub(crate) fn inferred_edges(catalog: &CatalogSlice, fixes: &[&Fix], selected: &
             if pre_windows_10 && date < rollup_model_start() {
                 continue;
             }
-            months.entry((date.year(), date.month())).or_default().push(fix);
+            months
+                .entry((date.year(), date.month()))
+                .or_default()
+                .push(fix);
         }
         let mut previous: Vec<Kb> = Vec::new();
         for fixes_of_month in months.values() {
@@ -66,19 +76,32 @@ fn cumulative_of_month(fixes: &[&Fix]) -> Vec<Kb> {
     let mut per_kb: HashMap<Kb, (usize, bool, bool)> = HashMap::new();
     for fix in fixes {
         let entry = per_kb.entry(fix.kb).or_default();
-        entry.0 = entry.0.max(fix.cves.iter().filter(|c| c.starts_with("CVE-")).count());
+        entry.0 = entry
+            .0
+            .max(fix.cves.iter().filter(|c| c.starts_with("CVE-")).count());
         entry.1 |= !fix.supersedes.is_empty();
         entry.2 |= is_security_only(fix.sub_type.as_deref());
     }
-    let most = per_kb.values().filter(|v| !v.2).map(|v| v.0).max().unwrap_or(0);
+    let most = per_kb
+        .values()
+        .filter(|v| !v.2)
+        .map(|v| v.0)
+        .max()
+        .unwrap_or(0);
     if most == 0 {
         return Vec::new();
     }
-    let mut top: Vec<(Kb, bool)> =
-        per_kb.iter().filter(|(_, v)| !v.2 && v.0 == most).map(|(&kb, v)| (kb, v.1)).collect();
+    let mut top: Vec<(Kb, bool)> = per_kb
+        .iter()
+        .filter(|(_, v)| !v.2 && v.0 == most)
+        .map(|(&kb, v)| (kb, v.1))
+        .collect();
     top.sort();
     if top.len() == 1 {
         return vec![top[0].0];
     }
-    top.into_iter().filter(|&(_, names_predecessor)| names_predecessor).map(|(kb, _)| kb).collect()
+    top.into_iter()
+        .filter(|&(_, names_predecessor)| names_predecessor)
+        .map(|(kb, _)| kb)
+        .collect()
 }

@@ -87,11 +87,18 @@ pub struct Assessment {
 
 /// Whether a sub-type names a non-cumulative "Security Only" update.
 fn is_security_only(sub_type: Option<&str>) -> bool {
-    sub_type.is_some_and(|s| s.replace([' ', '-'], "").eq_ignore_ascii_case("securityonly"))
+    sub_type.is_some_and(|s| {
+        s.replace([' ', '-'], "")
+            .eq_ignore_ascii_case("securityonly")
+    })
 }
 
 /// Assesses one machine against a catalog slice.
-pub fn assess(machine: &MachineInventory, catalog: &CatalogSlice, options: AssessOptions) -> Assessment {
+pub fn assess(
+    machine: &MachineInventory,
+    catalog: &CatalogSlice,
+    options: AssessOptions,
+) -> Assessment {
     let selected = select_products(&machine.os, &catalog.products);
     let selected_set: HashSet<usize> = selected.iter().copied().collect();
     let known = |kb: &Kb| {
@@ -101,8 +108,11 @@ pub fn assess(machine: &MachineInventory, catalog: &CatalogSlice, options: Asses
             .is_some_and(|u| options.as_of.is_none_or(|cut| u.release_date <= cut))
     };
     let fixes: Vec<&Fix> = catalog.fixes.iter().filter(|f| known(&f.kb)).collect();
-    let relevant: HashSet<Kb> =
-        fixes.iter().filter(|f| selected_set.contains(&f.product)).map(|f| f.kb).collect();
+    let relevant: HashSet<Kb> = fixes
+        .iter()
+        .filter(|f| selected_set.contains(&f.product))
+        .map(|f| f.kb)
+        .collect();
 
     // Supersedence: explicit rows plus the inferred cumulative chains.
     let mut supersedes: HashMap<Kb, HashSet<Kb>> = HashMap::new();
@@ -130,7 +140,11 @@ pub fn assess(machine: &MachineInventory, catalog: &CatalogSlice, options: Asses
     let mut reached: HashSet<Kb> = machine.installed_kbs.iter().copied().collect();
     if let Some(revision) = machine.os.revision {
         for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
-            if fix.fixed_builds.iter().any(|b| build_reached(b, machine.os.build, revision)) {
+            if fix
+                .fixed_builds
+                .iter()
+                .any(|b| build_reached(b, machine.os.build, revision))
+            {
                 reached.insert(fix.kb);
             }
         }
@@ -141,18 +155,33 @@ pub fn assess(machine: &MachineInventory, catalog: &CatalogSlice, options: Asses
     let mut fixers: BTreeMap<(usize, String), Vec<&Fix>> = BTreeMap::new();
     for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
         if fix.cves.is_empty() {
-            fixers.entry((fix.product, format!("KB{}", fix.kb))).or_default().push(fix);
+            fixers
+                .entry((fix.product, format!("KB{}", fix.kb)))
+                .or_default()
+                .push(fix);
         }
         for cve in &fix.cves {
-            fixers.entry((fix.product, cve.clone())).or_default().push(fix);
+            fixers
+                .entry((fix.product, cve.clone()))
+                .or_default()
+                .push(fix);
         }
     }
-    let security_only: HashSet<Kb> =
-        fixes.iter().filter(|f| is_security_only(f.sub_type.as_deref())).map(|f| f.kb).collect();
+    let security_only: HashSet<Kb> = fixes
+        .iter()
+        .filter(|f| is_security_only(f.sub_type.as_deref()))
+        .map(|f| f.kb)
+        .collect();
     // Newest first; then a cumulative update (one that supersedes something) over a
     // security-only one, which is what Windows Update offers.
-    let preference =
-        |kb: Kb| (catalog.updates[&kb].release_date, !security_only.contains(&kb), supersedes.contains_key(&kb), kb);
+    let preference = |kb: Kb| {
+        (
+            catalog.updates[&kb].release_date,
+            !security_only.contains(&kb),
+            supersedes.contains_key(&kb),
+            kb,
+        )
+    };
     let mut heads: HashMap<Kb, Kb> = HashMap::new();
     let mut chosen: BTreeMap<Kb, (BTreeSet<usize>, BTreeSet<String>)> = BTreeMap::new();
     for ((product, vulnerability), candidates) in &fixers {
@@ -172,7 +201,12 @@ pub fn assess(machine: &MachineInventory, catalog: &CatalogSlice, options: Asses
     let mut missing: Vec<MissingUpdate> = chosen
         .into_iter()
         .map(|(kb, (mut products, vulnerabilities))| {
-            products.extend(fixes.iter().filter(|f| f.kb == kb && selected_set.contains(&f.product)).map(|f| f.product));
+            products.extend(
+                fixes
+                    .iter()
+                    .filter(|f| f.kb == kb && selected_set.contains(&f.product))
+                    .map(|f| f.product),
+            );
             MissingUpdate {
                 kb,
                 release_date: catalog.updates[&kb].release_date,
@@ -182,11 +216,18 @@ pub fn assess(machine: &MachineInventory, catalog: &CatalogSlice, options: Asses
         })
         .collect();
     missing.sort_by(|a, b| b.release_date.cmp(&a.release_date).then(a.kb.cmp(&b.kb)));
-    Assessment { software: ordered_software(catalog, selected.iter().copied()), products: selected, missing }
+    Assessment {
+        software: ordered_software(catalog, selected.iter().copied()),
+        products: selected,
+        missing,
+    }
 }
 
 /// Software ids of some products, deduplicated, in catalog order.
-fn ordered_software(catalog: &CatalogSlice, products: impl Iterator<Item = usize>) -> Vec<SoftwareId> {
+fn ordered_software(
+    catalog: &CatalogSlice,
+    products: impl Iterator<Item = usize>,
+) -> Vec<SoftwareId> {
     let mut software: Vec<(u8, &SoftwareId)> = products
         .map(|p| {
             let info = &catalog.products[p];
@@ -228,7 +269,10 @@ fn head_of<P: Ord>(
     let mut stack = vec![kb];
     let mut best: Option<Kb> = None;
     while let Some(current) = stack.pop() {
-        let newer = superseded_by.get(&current).map(Vec::as_slice).unwrap_or_default();
+        let newer = superseded_by
+            .get(&current)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if newer.is_empty() && best.is_none_or(|b| preference(current) > preference(b)) {
             best = Some(current);
         }
@@ -249,10 +293,15 @@ fn head_of<P: Ord>(
 /// build line say nothing (MSRC's FixedBuild holds URLs and other text at times).
 fn build_reached(fixed_build: &str, build: u32, revision: u32) -> bool {
     let parts: Vec<&str> = fixed_build.trim().split('.').collect();
-    if parts.len() != 4 || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 4
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return false;
     }
-    parts[2].parse::<u32>().ok() == Some(build) && parts[3].parse::<u32>().is_ok_and(|fixed| revision >= fixed)
+    parts[2].parse::<u32>().ok() == Some(build)
+        && parts[3].parse::<u32>().is_ok_and(|fixed| revision >= fixed)
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ pub fn inbox_dotnet_versions(os: &OsInfo) -> &'static [&'static str] {
         (OsFamily::WindowsVista | OsFamily::WindowsServer2008, _) => &["2.0", "3.0"],
         (OsFamily::Windows7 | OsFamily::WindowsServer2008R2, _) => &["3.5.1"],
         (OsFamily::Windows8 | OsFamily::WindowsServer2012, _) => &["4.5"],
-        (OsFamily::Windows81 | OsFamily::WindowsRt81 | OsFamily::WindowsServer2012R2, _) => &["4.5.1"],
+        (OsFamily::Windows81 | OsFamily::WindowsRt81 | OsFamily::WindowsServer2012R2, _) => {
+            &["4.5.1"]
+        }
         (OsFamily::Windows10, Some("1507")) => &["4.6"],
         (OsFamily::Windows10, Some("1511")) => &["4.6.1"],
         (OsFamily::Windows10 | OsFamily::WindowsServer2016, Some("1607")) => &["4.6.2"],
@@ -22,7 +24,9 @@ pub fn inbox_dotnet_versions(os: &OsInfo) -> &'static [&'static str] {
         (OsFamily::Windows10 | OsFamily::WindowsServerSac, Some("1709")) => &["4.7.1"],
         (OsFamily::Windows10 | OsFamily::WindowsServerSac, Some("1803")) => &["4.7.2"],
         (OsFamily::Windows10 | OsFamily::WindowsServer2019, Some("1809")) => &["4.7.2"],
-        (OsFamily::Windows10 | OsFamily::WindowsServerSac | OsFamily::WindowsServer2022, _) => &["4.8"],
+        (OsFamily::Windows10 | OsFamily::WindowsServerSac | OsFamily::WindowsServer2022, _) => {
+            &["4.8"]
+        }
         (OsFamily::Windows11, Some("21H2")) => &["4.8"],
         (OsFamily::Windows11 | OsFamily::WindowsServer2025, _) => &["4.8.1"],
         _ => &[],
@@ -49,7 +53,11 @@ pub fn select_products(os: &OsInfo, products: &[ProductInfo]) -> Vec<usize> {
     // Update keeps a machine on (IE 11 on Windows 7 and later).
     let newest_ie = products
         .iter()
-        .filter(|p| p.kind == ProductKind::Component && p.software.product() == "internet_explorer" && on_this_os(p))
+        .filter(|p| {
+            p.kind == ProductKind::Component
+                && p.software.product() == "internet_explorer"
+                && on_this_os(p)
+        })
         .filter_map(|p| p.versions.first().and_then(|v| v.parse::<u32>().ok()))
         .max();
     let inbox_dotnet = inbox_dotnet_versions(os);
@@ -60,8 +68,13 @@ pub fn select_products(os: &OsInfo, products: &[ProductInfo]) -> Vec<usize> {
             ProductKind::OperatingSystem => on_this_os(p),
             ProductKind::Component if !on_this_os(p) => false,
             ProductKind::Component => match p.software.product() {
-                "internet_explorer" => p.versions.first().and_then(|v| v.parse::<u32>().ok()) == newest_ie,
-                ".net_framework" => p.versions.iter().any(|v| inbox_dotnet.contains(&v.as_str())),
+                "internet_explorer" => {
+                    p.versions.first().and_then(|v| v.parse::<u32>().ok()) == newest_ie
+                }
+                ".net_framework" => p
+                    .versions
+                    .iter()
+                    .any(|v| inbox_dotnet.contains(&v.as_str())),
                 _ => true,
             },
             // Applications become products of a machine through its application inventory,

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use kbgap_domain::{Arch, Date, Kb, MachineInventory, OsFamily, OsInfo, OsTarget, ProductInfo, ProductKind, SoftwareId};
+use kbgap_domain::{
+    Arch, Date, Kb, MachineInventory, OsFamily, OsInfo, OsTarget, ProductInfo, ProductKind,
+    SoftwareId,
+};
 
 use crate::{AssessOptions, CatalogSlice, Fix, UpdateMeta, assess};
 
@@ -16,7 +19,13 @@ fn date(s: &str) -> Date {
 }
 
 fn win7_target() -> OsTarget {
-    OsTarget { family: OsFamily::Windows7, release: None, arch: Some(Arch::X64), service_pack: Some(1), server_core: false }
+    OsTarget {
+        family: OsFamily::Windows7,
+        release: None,
+        arch: Some(Arch::X64),
+        service_pack: Some(1),
+        server_core: false,
+    }
 }
 
 fn win10_target() -> OsTarget {
@@ -29,7 +38,12 @@ fn win10_target() -> OsTarget {
     }
 }
 
-fn machine(os_family: OsFamily, build: u32, revision: Option<u32>, kbs: &[u32]) -> MachineInventory {
+fn machine(
+    os_family: OsFamily,
+    build: u32,
+    revision: Option<u32>,
+    kbs: &[u32],
+) -> MachineInventory {
     let (release, sp) = match os_family {
         OsFamily::Windows7 => (None, Some(1)),
         _ => (Some("1909".to_string()), None),
@@ -37,7 +51,15 @@ fn machine(os_family: OsFamily, build: u32, revision: Option<u32>, kbs: &[u32]) 
     MachineInventory {
         host: "HOST".into(),
         identity: "HOST".into(),
-        os: OsInfo { name: "Microsoft Windows".into(), family: os_family, release, build, revision, arch: Arch::X64, service_pack: sp },
+        os: OsInfo {
+            name: "Microsoft Windows".into(),
+            family: os_family,
+            release,
+            build,
+            revision,
+            arch: Arch::X64,
+            service_pack: sp,
+        },
         installed_kbs: kbs.iter().map(|&n| kb(n)).collect(),
         applications: vec![],
     }
@@ -50,7 +72,14 @@ impl Builder {
         Builder(CatalogSlice::default())
     }
 
-    fn product(&mut self, name: &str, software: &str, kind: ProductKind, target: OsTarget, versions: &[&str]) -> usize {
+    fn product(
+        &mut self,
+        name: &str,
+        software: &str,
+        kind: ProductKind,
+        target: OsTarget,
+        versions: &[&str],
+    ) -> usize {
         self.0.products.push(ProductInfo {
             name: name.into(),
             software: SoftwareId::microsoft(software),
@@ -61,8 +90,20 @@ impl Builder {
         self.0.products.len() - 1
     }
 
-    fn fix(&mut self, n: u32, released: &str, product: usize, cves: &[&str], supersedes: &[u32], sub_type: Option<&str>) {
-        self.0.updates.entry(kb(n)).or_insert(UpdateMeta { release_date: date(released), title: String::new(), os_build: None });
+    fn fix(
+        &mut self,
+        n: u32,
+        released: &str,
+        product: usize,
+        cves: &[&str],
+        supersedes: &[u32],
+        sub_type: Option<&str>,
+    ) {
+        self.0.updates.entry(kb(n)).or_insert(UpdateMeta {
+            release_date: date(released),
+            title: String::new(),
+            os_build: None,
+        });
         self.0.fixes.push(Fix {
             kb: kb(n),
             product,
@@ -75,13 +116,29 @@ impl Builder {
 }
 
 fn missing(slice: &CatalogSlice, m: &MachineInventory, as_of: Option<&str>) -> Vec<u32> {
-    assess(m, slice, AssessOptions { as_of: as_of.map(date) }).missing.iter().map(|u| u.kb.number()).collect()
+    assess(
+        m,
+        slice,
+        AssessOptions {
+            as_of: as_of.map(date),
+        },
+    )
+    .missing
+    .iter()
+    .map(|u| u.kb.number())
+    .collect()
 }
 
 #[test]
 fn an_installed_cumulative_update_covers_earlier_ones_without_supersedence_data() {
     let mut b = Builder::new();
-    let os = b.product("Windows 10 Version 1909 for x64-based Systems", "windows_10", ProductKind::OperatingSystem, win10_target(), &[]);
+    let os = b.product(
+        "Windows 10 Version 1909 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
     b.fix(1001, "2020-01-14", os, &["CVE-1", "CVE-2"], &[], None);
     b.fix(1002, "2020-02-11", os, &["CVE-3", "CVE-4"], &[], None); // no Supersedes, as in real data
     b.fix(1003, "2020-03-10", os, &["CVE-5", "CVE-6"], &[1002], None);
@@ -98,7 +155,13 @@ fn an_installed_cumulative_update_covers_earlier_ones_without_supersedence_data(
 #[test]
 fn as_of_hides_later_updates() {
     let mut b = Builder::new();
-    let os = b.product("Windows 10 Version 1909 for x64-based Systems", "windows_10", ProductKind::OperatingSystem, win10_target(), &[]);
+    let os = b.product(
+        "Windows 10 Version 1909 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
     b.fix(1001, "2020-01-14", os, &["CVE-1"], &[], None);
     b.fix(1002, "2020-02-11", os, &["CVE-2"], &[1001], None);
     let m = machine(OsFamily::Windows10, 18363, None, &[]);
@@ -109,11 +172,38 @@ fn as_of_hides_later_updates() {
 #[test]
 fn security_only_and_monthly_rollup_are_alternatives() {
     let mut b = Builder::new();
-    let os = b.product("Windows 7 for x64-based Systems Service Pack 1", "windows_7", ProductKind::OperatingSystem, win7_target(), &[]);
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
     // January: rollup 2001 (supersedes December's 2000) or security-only 2002; February likewise.
-    b.fix(2000, "2018-12-11", os, &["CVE-0"], &[], Some("Monthly Rollup"));
-    b.fix(2001, "2019-01-08", os, &["CVE-1", "CVE-2"], &[2000], Some("Monthly Rollup"));
-    b.fix(2002, "2019-01-08", os, &["CVE-1", "CVE-2"], &[], Some("Security Only"));
+    b.fix(
+        2000,
+        "2018-12-11",
+        os,
+        &["CVE-0"],
+        &[],
+        Some("Monthly Rollup"),
+    );
+    b.fix(
+        2001,
+        "2019-01-08",
+        os,
+        &["CVE-1", "CVE-2"],
+        &[2000],
+        Some("Monthly Rollup"),
+    );
+    b.fix(
+        2002,
+        "2019-01-08",
+        os,
+        &["CVE-1", "CVE-2"],
+        &[],
+        Some("Security Only"),
+    );
     b.fix(2011, "2019-02-12", os, &["CVE-3"], &[2001], None);
     b.fix(2012, "2019-02-12", os, &["CVE-3"], &[], None);
     // Security-only January installed: January's CVEs are closed, the February rollup is missing.
@@ -131,7 +221,13 @@ fn security_only_and_monthly_rollup_are_alternatives() {
 #[test]
 fn security_only_updates_never_form_a_chain() {
     let mut b = Builder::new();
-    let os = b.product("Windows 7 for x64-based Systems Service Pack 1", "windows_7", ProductKind::OperatingSystem, win7_target(), &[]);
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
     b.fix(2001, "2019-01-08", os, &["CVE-1"], &[1999], None);
     b.fix(2002, "2019-01-08", os, &["CVE-1"], &[], None);
     b.fix(2011, "2019-02-12", os, &["CVE-3"], &[2001], None);
@@ -144,31 +240,95 @@ fn security_only_updates_never_form_a_chain() {
 #[test]
 fn build_revision_reaches_fixed_builds() {
     let mut b = Builder::new();
-    let os = b.product("Windows 10 Version 1909 for x64-based Systems", "windows_10", ProductKind::OperatingSystem, win10_target(), &[]);
+    let os = b.product(
+        "Windows 10 Version 1909 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
     b.fix(3001, "2021-04-13", os, &["CVE-1"], &[], None);
     b.fix(3002, "2021-05-11", os, &["CVE-2"], &[3001], None);
     b.0.fixes[0].fixed_builds = vec!["10.0.18363.1500".into()];
-    b.0.fixes[1].fixed_builds = vec!["10.0.18363.1556".into(), "https://aka.ms/not-a-build".into()];
-    assert_eq!(missing(&b.0, &machine(OsFamily::Windows10, 18363, Some(1500), &[]), None), vec![3002]);
-    assert_eq!(missing(&b.0, &machine(OsFamily::Windows10, 18363, Some(1556), &[]), None), Vec::<u32>::new());
+    b.0.fixes[1].fixed_builds = vec![
+        "10.0.18363.1556".into(),
+        "https://aka.ms/not-a-build".into(),
+    ];
+    assert_eq!(
+        missing(
+            &b.0,
+            &machine(OsFamily::Windows10, 18363, Some(1500), &[]),
+            None
+        ),
+        vec![3002]
+    );
+    assert_eq!(
+        missing(
+            &b.0,
+            &machine(OsFamily::Windows10, 18363, Some(1556), &[]),
+            None
+        ),
+        Vec::<u32>::new()
+    );
 }
 
 #[test]
 fn components_follow_the_os_and_products_are_ordered() {
     let mut b = Builder::new();
-    let os = b.product("Windows 10 Version 1909 for x64-based Systems", "windows_10", ProductKind::OperatingSystem, win10_target(), &[]);
-    let ie = b.product("Internet Explorer 11 on Windows 10 Version 1909 for x64-based Systems", "internet_explorer", ProductKind::Component, win10_target(), &["11"]);
-    let edge = b.product("Microsoft Edge (EdgeHTML-based) on Windows 10 Version 1909 for x64-based Systems", "edge", ProductKind::Component, win10_target(), &[]);
-    let dotnet_optional = b.product("Microsoft .NET Framework 4.7.2 on Windows 10 Version 1909 for x64-based Systems", ".net_framework", ProductKind::Component, win10_target(), &["4.7.2"]);
-    let other_arch = b.product("Windows 10 Version 1909 for 32-bit Systems", "windows_10", ProductKind::OperatingSystem, OsTarget { arch: Some(Arch::X86), ..win10_target() }, &[]);
+    let os = b.product(
+        "Windows 10 Version 1909 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
+    let ie = b.product(
+        "Internet Explorer 11 on Windows 10 Version 1909 for x64-based Systems",
+        "internet_explorer",
+        ProductKind::Component,
+        win10_target(),
+        &["11"],
+    );
+    let edge = b.product(
+        "Microsoft Edge (EdgeHTML-based) on Windows 10 Version 1909 for x64-based Systems",
+        "edge",
+        ProductKind::Component,
+        win10_target(),
+        &[],
+    );
+    let dotnet_optional = b.product(
+        "Microsoft .NET Framework 4.7.2 on Windows 10 Version 1909 for x64-based Systems",
+        ".net_framework",
+        ProductKind::Component,
+        win10_target(),
+        &["4.7.2"],
+    );
+    let other_arch = b.product(
+        "Windows 10 Version 1909 for 32-bit Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        OsTarget {
+            arch: Some(Arch::X86),
+            ..win10_target()
+        },
+        &[],
+    );
     for p in [ie, edge, os] {
         b.fix(4001, "2020-03-10", p, &["CVE-1"], &[], None);
     }
     b.fix(4002, "2020-03-10", dotnet_optional, &["CVE-9"], &[], None);
     b.fix(4003, "2020-03-10", other_arch, &["CVE-8"], &[], None);
-    let result = assess(&machine(OsFamily::Windows10, 18363, None, &[]), &b.0, AssessOptions::default());
+    let result = assess(
+        &machine(OsFamily::Windows10, 18363, None, &[]),
+        &b.0,
+        AssessOptions::default(),
+    );
     assert_eq!(result.missing.len(), 1);
-    let names: Vec<&str> = result.missing[0].software.iter().map(|s| s.product()).collect();
+    let names: Vec<&str> = result.missing[0]
+        .software
+        .iter()
+        .map(|s| s.product())
+        .collect();
     assert_eq!(names, ["windows_10", "edge", "internet_explorer"]);
     let _: BTreeSet<usize> = result.products.iter().copied().collect();
 }

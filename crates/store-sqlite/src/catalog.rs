@@ -18,10 +18,18 @@ const CHUNK: usize = 2_000;
 /// The current UTC time as RFC 3339 text.
 pub(crate) fn timestamp() -> String {
     // Seconds precision is plenty for "imported at"; kept as text for portability.
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let date = Date::from_days_since_epoch((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    format!("{date}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 pub(crate) async fn import(
@@ -32,21 +40,44 @@ pub(crate) async fn import(
     let product_ids = upsert_products(conn, batches).await?;
     let total = batches.len() as u64;
     for (done, batch) in batches.iter().enumerate() {
-        progress(Progress { stage: "writing catalog", done: done as u64, total });
+        progress(Progress {
+            stage: "writing catalog",
+            done: done as u64,
+            total,
+        });
         replace_source(conn, batch, &product_ids).await?;
     }
-    progress(Progress { stage: "writing catalog", done: total, total });
-    progress(Progress { stage: "deriving KB summaries", done: 0, total: 1 });
+    progress(Progress {
+        stage: "writing catalog",
+        done: total,
+        total,
+    });
+    progress(Progress {
+        stage: "deriving KB summaries",
+        done: 0,
+        total: 1,
+    });
     let mut summary = derive(conn).await?;
-    progress(Progress { stage: "deriving KB summaries", done: 1, total: 1 });
+    progress(Progress {
+        stage: "deriving KB summaries",
+        done: 1,
+        total: 1,
+    });
     summary.sources = total;
     Ok(summary)
 }
 
 /// Classifies and stores every product name the batches use; returns name → id.
-async fn upsert_products(conn: &mut SqliteConnection, batches: &[Batch]) -> Result<HashMap<String, i64>> {
+async fn upsert_products(
+    conn: &mut SqliteConnection,
+    batches: &[Batch],
+) -> Result<HashMap<String, i64>> {
     let mut ids: HashMap<String, i64> = HashMap::new();
-    for row in sqlx::query("SELECT id, name FROM products").fetch_all(&mut *conn).await.map_err(db_error)? {
+    for row in sqlx::query("SELECT id, name FROM products")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
         ids.insert(row.get(1), row.get(0));
     }
     let new: BTreeSet<&str> = batches
@@ -81,9 +112,16 @@ async fn upsert_products(conn: &mut SqliteConnection, batches: &[Batch]) -> Resu
 }
 
 /// Replaces everything an earlier import of this batch's source contributed.
-async fn replace_source(conn: &mut SqliteConnection, batch: &Batch, product_ids: &HashMap<String, i64>) -> Result<()> {
-    for table in ["fixes", "updates"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE source = ?"))
+async fn replace_source(
+    conn: &mut SqliteConnection,
+    batch: &Batch,
+    product_ids: &HashMap<String, i64>,
+) -> Result<()> {
+    for statement in [
+        "DELETE FROM fixes WHERE source = ?",
+        "DELETE FROM updates WHERE source = ?",
+    ] {
+        sqlx::query(statement)
             .bind(&batch.source)
             .execute(&mut *conn)
             .await
@@ -139,7 +177,11 @@ async fn replace_source(conn: &mut SqliteConnection, batch: &Batch, product_ids:
 /// software that no source uses any more.
 async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
     let mut kbs: HashMap<Kb, (Date, Option<String>)> = HashMap::new();
-    for row in sqlx::query("SELECT kb, release_date, title FROM updates").fetch_all(&mut *conn).await.map_err(db_error)? {
+    for row in sqlx::query("SELECT kb, release_date, title FROM updates")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
         let kb = kb_of(row.get(0))?;
         let date = date_of(row.get(1), "updates")?;
         let title: Option<String> = row.get(2);
@@ -154,7 +196,11 @@ async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
     let mut per_software: HashMap<(Kb, String), BTreeSet<String>> = HashMap::new();
     let mut all_cves: BTreeSet<String> = BTreeSet::new();
     let mut used_products: BTreeSet<i64> = BTreeSet::new();
-    for row in sqlx::query("SELECT kb, product_id, cves FROM fixes").fetch_all(&mut *conn).await.map_err(db_error)? {
+    for row in sqlx::query("SELECT kb, product_id, cves FROM fixes")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
         let kb = kb_of(row.get(0))?;
         let product_id: i64 = row.get(1);
         used_products.insert(product_id);
@@ -167,14 +213,27 @@ async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
         }
         let cves = split_ids(row.get(2));
         all_cves.extend(cves.iter().filter(|c| c.starts_with("CVE-")).cloned());
-        per_software.entry((kb, info.software.to_string())).or_default().extend(cves);
+        per_software
+            .entry((kb, info.software.to_string()))
+            .or_default()
+            .extend(cves);
     }
-    for table in ["kb_summary", "kb_software"] {
-        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await.map_err(db_error)?;
+    for statement in ["DELETE FROM kb_summary", "DELETE FROM kb_software"] {
+        sqlx::query(statement)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
     }
     let summaries: Vec<(Kb, Date, String, Option<u32>)> = kbs
         .into_iter()
-        .map(|(kb, (date, title))| (kb, date, title.unwrap_or_else(|| date.release_title()), os_builds.get(&kb).copied()))
+        .map(|(kb, (date, title))| {
+            (
+                kb,
+                date,
+                title.unwrap_or_else(|| date.release_title()),
+                os_builds.get(&kb).copied(),
+            )
+        })
         .collect();
     for chunk in summaries.chunks(CHUNK) {
         QueryBuilder::<Sqlite>::new("INSERT INTO kb_summary (kb, release_date, title, os_build) ")
@@ -216,25 +275,48 @@ pub(crate) fn kb_of(value: i64) -> Result<Kb> {
     u32::try_from(value)
         .ok()
         .and_then(|n| Kb::new(n).ok())
-        .ok_or_else(|| StoreError::Corrupt { table: "fixes", column: "kb", detail: value.to_string() })
+        .ok_or_else(|| StoreError::Corrupt {
+            table: "fixes",
+            column: "kb",
+            detail: value.to_string(),
+        })
 }
 
 pub(crate) fn date_of(value: String, table: &'static str) -> Result<Date> {
-    value.parse().map_err(|_| StoreError::Corrupt { table, column: "release_date", detail: value })
+    value.parse().map_err(|_| StoreError::Corrupt {
+        table,
+        column: "release_date",
+        detail: value,
+    })
 }
 
 /// Products by id, optionally only those on one OS family.
-async fn product_infos(conn: &mut SqliteConnection, family: Option<&str>) -> Result<HashMap<i64, ProductInfo>> {
+async fn product_infos(
+    conn: &mut SqliteConnection,
+    family: Option<&str>,
+) -> Result<HashMap<i64, ProductInfo>> {
     let rows = match family {
-        Some(f) => sqlx::query("SELECT id, info FROM products WHERE os_family = ?").bind(f).fetch_all(&mut *conn).await,
-        None => sqlx::query("SELECT id, info FROM products").fetch_all(&mut *conn).await,
+        Some(f) => {
+            sqlx::query("SELECT id, info FROM products WHERE os_family = ?")
+                .bind(f)
+                .fetch_all(&mut *conn)
+                .await
+        }
+        None => {
+            sqlx::query("SELECT id, info FROM products")
+                .fetch_all(&mut *conn)
+                .await
+        }
     }
     .map_err(db_error)?;
     rows.into_iter()
         .map(|row| {
             let info: String = row.get(1);
-            let parsed = serde_json::from_str(&info)
-                .map_err(|e| StoreError::Corrupt { table: "products", column: "info", detail: e.to_string() })?;
+            let parsed = serde_json::from_str(&info).map_err(|e| StoreError::Corrupt {
+                table: "products",
+                column: "info",
+                detail: e.to_string(),
+            })?;
             Ok((row.get(0), parsed))
         })
         .collect()

@@ -15,10 +15,12 @@ use kbgap_catalog::Batch;
 use kbgap_domain::{Date, MachineId, MachineInventory, OsInfo, SoftwareId};
 use kbgap_engine::CatalogSlice;
 use kbgap_store::{
-    CatalogSummary, IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result, SoftwareRecord, Store,
-    StoreError,
+    CatalogSummary, IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result,
+    SoftwareRecord, Store, StoreError,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// The schema migrations, in order; each runs once, in a transaction.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
@@ -48,10 +50,16 @@ impl SqliteStore {
             if path.is_empty() {
                 return Err(StoreError::UnsupportedUrl(url.to_string()));
             }
-            SqliteConnectOptions::new().filename(path).create_if_missing(true)
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
         };
         let options = options
-            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
@@ -59,8 +67,16 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
             .connect_with(options)
             .await
             .map_err(db_error)?;
@@ -75,15 +91,23 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        let current: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM schema_version").fetch_one(&mut *tx).await.map_err(db_error)?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
         let current = current.unwrap_or(0);
         let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         if current > known {
-            return Err(StoreError::SchemaTooNew { found: current, known });
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                known,
+            });
         }
         for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db_error)?;
+            sqlx::raw_sql(*sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
             sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
                 .bind(version)
                 .execute(&mut *tx)
@@ -100,7 +124,11 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    async fn import_catalog(&self, batches: Vec<Batch>, progress: &(dyn Fn(Progress) + Sync)) -> Result<CatalogSummary> {
+    async fn import_catalog(
+        &self,
+        batches: Vec<Batch>,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<CatalogSummary> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let mut summary = catalog::import(&mut tx, &batches, progress).await?;
         summary.machines_reassessed = machines::reassess_all(&mut tx, progress).await?;
@@ -108,7 +136,10 @@ impl Store for SqliteStore {
         Ok(summary)
     }
 
-    async fn ingest(&self, inventories: Vec<(MachineInventory, String)>) -> Result<Vec<IngestedMachine>> {
+    async fn ingest(
+        &self,
+        inventories: Vec<(MachineInventory, String)>,
+    ) -> Result<Vec<IngestedMachine>> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let result = machines::ingest(&mut tx, inventories).await?;
         tx.commit().await.map_err(db_error)?;
@@ -133,8 +164,15 @@ impl Store for SqliteStore {
     }
 
     async fn software(&self, id: &SoftwareId) -> Result<Option<SoftwareRecord>> {
-        let query = ListQuery { equals: vec![("id".into(), id.to_string())], top: Some(1), skip: 0 };
-        Ok(machines::software(&self.pool, &query, false).await?.into_iter().next())
+        let query = ListQuery {
+            equals: vec![("id".into(), id.to_string())],
+            top: Some(1),
+            skip: 0,
+        };
+        Ok(machines::software(&self.pool, &query, false)
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn software_list(&self, query: &ListQuery) -> Result<Vec<SoftwareRecord>> {
@@ -145,7 +183,11 @@ impl Store for SqliteStore {
         machines::missing_by_software(&self.pool, id).await
     }
 
-    async fn missing_by_machine(&self, id: &MachineId, as_of: Option<Date>) -> Result<Option<Vec<MissingKb>>> {
+    async fn missing_by_machine(
+        &self,
+        id: &MachineId,
+        as_of: Option<Date>,
+    ) -> Result<Option<Vec<MissingKb>>> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         machines::missing_by_machine(&mut conn, id, as_of).await
     }
@@ -164,12 +206,14 @@ impl Store for SqliteStore {
     }
 
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String> {
-        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(value)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
         sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
             .bind(name)
             .fetch_one(&self.pool)

@@ -3,10 +3,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use kbgap_domain::{Date, Kb, MachineId, MachineInventory, OsFamily, SoftwareId};
-use kbgap_engine::{Assessment, AssessOptions, CatalogSlice, assess};
+use kbgap_engine::{AssessOptions, Assessment, CatalogSlice, assess};
 use kbgap_store::{
-    IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result, SoftwareRecord, StoreError, cve_count,
-    missing_rows,
+    IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result, SoftwareRecord,
+    StoreError, cve_count, missing_rows,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
@@ -24,24 +24,41 @@ struct Assessor {
 
 impl Assessor {
     fn new() -> Self {
-        Assessor { slices: HashMap::new() }
+        Assessor {
+            slices: HashMap::new(),
+        }
     }
 
-    async fn assess(&mut self, conn: &mut SqliteConnection, machine: &MachineInventory) -> Result<Assessment> {
+    async fn assess(
+        &mut self,
+        conn: &mut SqliteConnection,
+        machine: &MachineInventory,
+    ) -> Result<Assessment> {
         if !self.slices.contains_key(&machine.os.family) {
             let loaded = slice(conn, &machine.os).await?;
             self.slices.insert(machine.os.family, loaded);
         }
-        Ok(assess(machine, &self.slices[&machine.os.family], AssessOptions::default()))
+        Ok(assess(
+            machine,
+            &self.slices[&machine.os.family],
+            AssessOptions::default(),
+        ))
     }
 }
 
 /// Replaces the stored assessment rows of these machines.
-async fn write_assessments(conn: &mut SqliteConnection, assessed: &[(MachineId, Assessment)]) -> Result<()> {
-    let software: Vec<(&MachineId, &SoftwareId)> =
-        assessed.iter().flat_map(|(id, a)| a.software.iter().map(move |s| (id, s))).collect();
-    let missing: Vec<(&MachineId, Kb, SoftwareId)> =
-        assessed.iter().flat_map(|(id, a)| missing_rows(a).into_iter().map(move |(kb, s)| (id, kb, s))).collect();
+async fn write_assessments(
+    conn: &mut SqliteConnection,
+    assessed: &[(MachineId, Assessment)],
+) -> Result<()> {
+    let software: Vec<(&MachineId, &SoftwareId)> = assessed
+        .iter()
+        .flat_map(|(id, a)| a.software.iter().map(move |s| (id, s)))
+        .collect();
+    let missing: Vec<(&MachineId, Kb, SoftwareId)> = assessed
+        .iter()
+        .flat_map(|(id, a)| missing_rows(a).into_iter().map(move |(kb, s)| (id, kb, s)))
+        .collect();
     for chunk in software.chunks(CHUNK) {
         QueryBuilder::<Sqlite>::new("INSERT INTO machine_software (machine_id, software_id) ")
             .push_values(chunk, |mut row, (id, s)| {
@@ -55,7 +72,9 @@ async fn write_assessments(conn: &mut SqliteConnection, assessed: &[(MachineId, 
     for chunk in missing.chunks(CHUNK) {
         QueryBuilder::<Sqlite>::new("INSERT INTO machine_missing (machine_id, kb, software_id) ")
             .push_values(chunk, |mut row, (id, kb, s)| {
-                row.push_bind(id.as_str()).push_bind(i64::from(kb.number())).push_bind(s.to_string());
+                row.push_bind(id.as_str())
+                    .push_bind(i64::from(kb.number()))
+                    .push_bind(s.to_string());
             })
             .build()
             .execute(&mut *conn)
@@ -111,38 +130,67 @@ pub(crate) async fn ingest(
 }
 
 /// Recomputes every stored machine's assessment (after the catalog changed).
-pub(crate) async fn reassess_all(conn: &mut SqliteConnection, progress: &(dyn Fn(Progress) + Sync)) -> Result<u64> {
-    let machines: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, inventory FROM machines").fetch_all(&mut *conn).await.map_err(db_error)?;
-    for table in ["machine_missing", "machine_software"] {
-        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await.map_err(db_error)?;
+pub(crate) async fn reassess_all(
+    conn: &mut SqliteConnection,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<u64> {
+    let machines: Vec<(String, String)> = sqlx::query_as("SELECT id, inventory FROM machines")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    for statement in [
+        "DELETE FROM machine_missing",
+        "DELETE FROM machine_software",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
     }
     let total = machines.len() as u64;
     let mut assessor = Assessor::new();
     let mut assessed = Vec::with_capacity(machines.len());
     for (done, (id, inventory)) in machines.into_iter().enumerate() {
         if done % 256 == 0 {
-            progress(Progress { stage: "reassessing machines", done: done as u64, total });
+            progress(Progress {
+                stage: "reassessing machines",
+                done: done as u64,
+                total,
+            });
         }
         let inventory = parse_inventory(&inventory)?;
-        let id = MachineId::parse(&id)
-            .ok_or_else(|| StoreError::Corrupt { table: "machines", column: "id", detail: id.clone() })?;
+        let id = MachineId::parse(&id).ok_or_else(|| StoreError::Corrupt {
+            table: "machines",
+            column: "id",
+            detail: id.clone(),
+        })?;
         assessed.push((id, assessor.assess(conn, &inventory).await?));
     }
     write_assessments(conn, &assessed).await?;
-    progress(Progress { stage: "reassessing machines", done: total, total });
+    progress(Progress {
+        stage: "reassessing machines",
+        done: total,
+        total,
+    });
     Ok(total)
 }
 
 fn parse_inventory(json: &str) -> Result<MachineInventory> {
-    serde_json::from_str(json)
-        .map_err(|e| StoreError::Corrupt { table: "machines", column: "inventory", detail: e.to_string() })
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        table: "machines",
+        column: "inventory",
+        detail: e.to_string(),
+    })
 }
 
 fn machine_record(row: &SqliteRow) -> Result<MachineRecord> {
     let id: String = row.get("id");
     Ok(MachineRecord {
-        id: MachineId::parse(&id).ok_or_else(|| StoreError::Corrupt { table: "machines", column: "id", detail: id })?,
+        id: MachineId::parse(&id).ok_or_else(|| StoreError::Corrupt {
+            table: "machines",
+            column: "id",
+            detail: id,
+        })?,
         inventory: parse_inventory(row.get("inventory"))?,
         source: row.get("source"),
         last_seen: row.get("last_seen"),
@@ -150,33 +198,41 @@ fn machine_record(row: &SqliteRow) -> Result<MachineRecord> {
 }
 
 pub(crate) async fn find(pool: &SqlitePool, key: &str) -> Result<Option<MachineRecord>> {
-    let row = sqlx::query("SELECT * FROM machines WHERE id = ? OR host_lower = ? ORDER BY id = ? DESC LIMIT 1")
-        .bind(key.to_ascii_lowercase())
-        .bind(key.to_lowercase())
-        .bind(key.to_ascii_lowercase())
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error)?;
+    let row = sqlx::query(
+        "SELECT * FROM machines WHERE id = ? OR host_lower = ? ORDER BY id = ? DESC LIMIT 1",
+    )
+    .bind(key.to_ascii_lowercase())
+    .bind(key.to_lowercase())
+    .bind(key.to_ascii_lowercase())
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
     row.as_ref().map(machine_record).transpose()
 }
 
 /// Appends `AND column = ?` for each equality filter, mapping API field names to columns.
 fn push_filters(
-    builder: &mut QueryBuilder<'_, Sqlite>,
+    builder: &mut QueryBuilder<Sqlite>,
     query: &ListQuery,
     column_of: impl Fn(&str) -> Option<&'static str>,
 ) -> Result<()> {
     for (field, value) in &query.equals {
-        let column = column_of(field).ok_or_else(|| StoreError::Database(format!("cannot filter on {field}")))?;
-        builder.push(format!(" AND {column} = ")).push_bind(value.clone());
+        let column = column_of(field)
+            .ok_or_else(|| StoreError::Database(format!("cannot filter on {field}")))?;
+        builder
+            .push(format!(" AND {column} = "))
+            .push_bind(value.clone());
     }
     Ok(())
 }
 
 /// Appends the sort order and `$top` / `$skip`.
-fn push_page(builder: &mut QueryBuilder<'_, Sqlite>, order_by: &str, query: &ListQuery) {
+fn push_page(builder: &mut QueryBuilder<Sqlite>, order_by: &str, query: &ListQuery) {
     builder.push(format!(" ORDER BY {order_by} LIMIT "));
-    builder.push_bind(query.top.map_or(-1, |t| t as i64)).push(" OFFSET ").push_bind(query.skip as i64);
+    builder
+        .push_bind(query.top.map_or(-1, |t| t as i64))
+        .push(" OFFSET ")
+        .push_bind(query.skip as i64);
 }
 
 pub(crate) async fn list(pool: &SqlitePool, query: &ListQuery) -> Result<Vec<MachineRecord>> {
@@ -185,7 +241,16 @@ pub(crate) async fn list(pool: &SqlitePool, query: &ListQuery) -> Result<Vec<Mac
         equals: query
             .equals
             .iter()
-            .map(|(f, v)| (f.clone(), if f == "computerDnsName" { v.to_lowercase() } else { v.to_ascii_lowercase() }))
+            .map(|(f, v)| {
+                (
+                    f.clone(),
+                    if f == "computerDnsName" {
+                        v.to_lowercase()
+                    } else {
+                        v.to_ascii_lowercase()
+                    },
+                )
+            })
             .collect(),
         ..query.clone()
     };
@@ -200,7 +265,11 @@ pub(crate) async fn list(pool: &SqlitePool, query: &ListQuery) -> Result<Vec<Mac
 }
 
 /// Software with fleet counts. `installed_only` limits the list to software on a machine.
-pub(crate) async fn software(pool: &SqlitePool, query: &ListQuery, installed_only: bool) -> Result<Vec<SoftwareRecord>> {
+pub(crate) async fn software(
+    pool: &SqlitePool,
+    query: &ListQuery,
+    installed_only: bool,
+) -> Result<Vec<SoftwareRecord>> {
     let mut builder = QueryBuilder::<Sqlite>::new(
         "SELECT s.id, s.vendor, s.name,
                 (SELECT COUNT(*) FROM machine_software ms WHERE ms.software_id = s.id) AS installed,
@@ -211,7 +280,11 @@ pub(crate) async fn software(pool: &SqlitePool, query: &ListQuery, installed_onl
         builder.push(" AND EXISTS (SELECT 1 FROM machine_software ms WHERE ms.software_id = s.id)");
     }
     let lowered = ListQuery {
-        equals: query.equals.iter().map(|(f, v)| (f.clone(), v.to_lowercase())).collect(),
+        equals: query
+            .equals
+            .iter()
+            .map(|(f, v)| (f.clone(), v.to_lowercase()))
+            .collect(),
         ..query.clone()
     };
     push_filters(&mut builder, &lowered, |field| match field {
@@ -226,8 +299,11 @@ pub(crate) async fn software(pool: &SqlitePool, query: &ListQuery, installed_onl
         .map(|row| {
             let id: String = row.get(0);
             Ok(SoftwareRecord {
-                id: SoftwareId::parse(&id)
-                    .ok_or_else(|| StoreError::Corrupt { table: "software", column: "id", detail: id.clone() })?,
+                id: SoftwareId::parse(&id).ok_or_else(|| StoreError::Corrupt {
+                    table: "software",
+                    column: "id",
+                    detail: id.clone(),
+                })?,
                 vendor: row.get(1),
                 name: row.get(2),
                 installed_machines: row.get::<i64, _>(3) as u64,
@@ -237,7 +313,10 @@ pub(crate) async fn software(pool: &SqlitePool, query: &ListQuery, installed_onl
         .collect()
 }
 
-pub(crate) async fn missing_by_software(pool: &SqlitePool, id: &SoftwareId) -> Result<Option<Vec<MissingKb>>> {
+pub(crate) async fn missing_by_software(
+    pool: &SqlitePool,
+    id: &SoftwareId,
+) -> Result<Option<Vec<MissingKb>>> {
     let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM software WHERE id = ?")
         .bind(id.to_string())
         .fetch_optional(pool)
@@ -281,25 +360,39 @@ pub(crate) async fn missing_by_machine(
     id: &MachineId,
     as_of: Option<Date>,
 ) -> Result<Option<Vec<MissingKb>>> {
-    let inventory: Option<String> = sqlx::query_scalar("SELECT inventory FROM machines WHERE id = ?")
-        .bind(id.as_str())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let Some(inventory) = inventory else { return Ok(None) };
+    let inventory: Option<String> =
+        sqlx::query_scalar("SELECT inventory FROM machines WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    let Some(inventory) = inventory else {
+        return Ok(None);
+    };
     let inventory = parse_inventory(&inventory)?;
     let catalog = slice(conn, &inventory.os).await?;
     let assessment = assess(&inventory, &catalog, AssessOptions { as_of });
-    let kbs: BTreeSet<i64> = assessment.missing.iter().map(|m| i64::from(m.kb.number())).collect();
+    let kbs: BTreeSet<i64> = assessment
+        .missing
+        .iter()
+        .map(|m| i64::from(m.kb.number()))
+        .collect();
     let mut cves: HashMap<(Kb, String), Vec<String>> = HashMap::new();
     if !kbs.is_empty() {
-        let mut builder = QueryBuilder::<Sqlite>::new("SELECT kb, software_id, cves FROM kb_software WHERE kb IN (");
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "SELECT kb, software_id, cves FROM kb_software WHERE kb IN (",
+        );
         let mut separated = builder.separated(", ");
         for kb in &kbs {
             separated.push_bind(*kb);
         }
         builder.push(")");
-        for row in builder.build().fetch_all(&mut *conn).await.map_err(db_error)? {
+        for row in builder
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+        {
             cves.insert((kb_of(row.get(0))?, row.get(1)), split_ids(row.get(2)));
         }
     }

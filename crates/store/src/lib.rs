@@ -28,10 +28,16 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Database(String),
-    #[error("the database holds data from a newer kbgap (schema version {found}, this build knows {known})")]
+    #[error(
+        "the database holds data from a newer kbgap (schema version {found}, this build knows {known})"
+    )]
     SchemaTooNew { found: i64, known: i64 },
     #[error("corrupt stored value in {table}.{column}: {detail}")]
-    Corrupt { table: &'static str, column: &'static str, detail: String },
+    Corrupt {
+        table: &'static str,
+        column: &'static str,
+        detail: String,
+    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -103,7 +109,10 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     /// Stores machines (replacing earlier inventories with the same id) and their
     /// assessments, in one transaction.
-    fn ingest(&self, machines: Vec<(MachineInventory, String)>) -> impl Future<Output = Result<Vec<IngestedMachine>>> + Send;
+    fn ingest(
+        &self,
+        machines: Vec<(MachineInventory, String)>,
+    ) -> impl Future<Output = Result<Vec<IngestedMachine>>> + Send;
 
     /// Removes a machine and its assessment; false when it was not stored.
     fn remove_machine(&self, id: &MachineId) -> impl Future<Output = Result<bool>> + Send;
@@ -112,15 +121,27 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// `GET /api/machines/{id}` accepts both.
     fn machine(&self, key: &str) -> impl Future<Output = Result<Option<MachineRecord>>> + Send;
 
-    fn machines(&self, query: &ListQuery) -> impl Future<Output = Result<Vec<MachineRecord>>> + Send;
+    fn machines(
+        &self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Vec<MachineRecord>>> + Send;
 
-    fn software(&self, id: &SoftwareId) -> impl Future<Output = Result<Option<SoftwareRecord>>> + Send;
+    fn software(
+        &self,
+        id: &SoftwareId,
+    ) -> impl Future<Output = Result<Option<SoftwareRecord>>> + Send;
 
     /// Software installed on at least one machine.
-    fn software_list(&self, query: &ListQuery) -> impl Future<Output = Result<Vec<SoftwareRecord>>> + Send;
+    fn software_list(
+        &self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Vec<SoftwareRecord>>> + Send;
 
     /// Missing KBs across the fleet for one software; `None` when the software is unknown.
-    fn missing_by_software(&self, id: &SoftwareId) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
+    fn missing_by_software(
+        &self,
+        id: &SoftwareId,
+    ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
 
     /// Missing KBs of one machine, assessed now (optionally against the catalog as of a
     /// date); `None` when the machine is unknown.
@@ -131,12 +152,19 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
 
     /// The catalog slice an assessment of a machine with this OS reads.
-    fn catalog_slice(&self, os: &kbgap_domain::OsInfo) -> impl Future<Output = Result<kbgap_engine::CatalogSlice>> + Send;
+    fn catalog_slice(
+        &self,
+        os: &kbgap_domain::OsInfo,
+    ) -> impl Future<Output = Result<kbgap_engine::CatalogSlice>> + Send;
 
     /// A value from the settings table (signing keys, the tenant id), by name.
     fn setting(&self, name: &str) -> impl Future<Output = Result<Option<String>>> + Send;
 
     /// Stores a setting if none exists under that name; returns the value now stored, so
     /// that two processes creating a key at once agree on one.
-    fn setting_or_insert(&self, name: &str, value: &str) -> impl Future<Output = Result<String>> + Send;
+    fn setting_or_insert(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<String>> + Send;
 }

@@ -39,5 +39,8 @@ pub fn missing_rows(assessment: &Assessment) -> Vec<(Kb, SoftwareId)> {
 /// Distinct CVE ids among vulnerability ids (advisories such as ADV990001 do not count:
 /// CONTRACT.md, `cveAddressed`).
 pub fn cve_count<'a>(ids: impl IntoIterator<Item = &'a str>) -> u64 {
-    ids.into_iter().filter(|id| id.starts_with("CVE-")).collect::<BTreeSet<_>>().len() as u64
+    ids.into_iter()
+        .filter(|id| id.starts_with("CVE-"))
+        .collect::<BTreeSet<_>>()
+        .len() as u64
 }
