@@ -14,7 +14,7 @@
 //!    Edition 2005" or "Datacenter: Azure Edition", which do not change the target). A name with any
 //!    other word ("Windows 10 HLK Version 22H2", "Windows 10 Version 1607 for HoloLens",
 //!    "Windows Terminal") is not an operating system.
-//! 2. "<X> on <OS>" (also "<X> when installed on <OS>", "<X> installed on <OS>") is X running
+//! 2. `<X> on <OS>` (also `<X> when installed on <OS>`, `<X> installed on <OS>`) is X running
 //!    on that OS: its platform is the OS, X is looked up in [`PRODUCT_RULES`] and is a
 //!    [`ProductKind::Component`] unless its rule says otherwise (Silverlight is installed
 //!    separately, so an application).
@@ -32,7 +32,7 @@
 //! - "Windows Server 2022, 23H2 Edition" is family Server 2022 with release 23H2.
 //! - Windows 2000 and Windows RT (8.0) have no [`OsFamily`]: they are operating systems
 //!   (`windows_2000`, `windows_rt`) without a platform, so no machine matches them.
-//! - "Microsoft Edge (Chromium-based) in IE Mode on <OS>" is the IE engine (MSHTML) hosted by
+//! - `Microsoft Edge (Chromium-based) in IE Mode on <OS>` is the IE engine (MSHTML) hosted by
 //!   Edge and serviced by the OS update: `internet_explorer`, a component.
 //! - "Microsoft 365 Apps for Enterprise" and its former name "Office 365 ProPlus" are
 //!   `365_apps` (the NVD CPE product), distinct from the MSI-based `office` 2010–2021.
@@ -53,7 +53,8 @@ pub struct Rule {
     /// The product part of the software id; empty to derive it from the words after the
     /// pattern (vendor-only rules such as `Nuance`).
     pub product: &'static str,
-    pub kind: ProductKind,
+    /// `None`: a component when named `on <OS>`, else an application.
+    pub kind: Option<ProductKind>,
 }
 
 const fn component(pattern: &'static str, vendor: &'static str, product: &'static str) -> Rule {
@@ -61,7 +62,7 @@ const fn component(pattern: &'static str, vendor: &'static str, product: &'stati
         pattern,
         vendor,
         product,
-        kind: ProductKind::Component,
+        kind: Some(ProductKind::Component),
     }
 }
 
@@ -70,7 +71,17 @@ const fn app(pattern: &'static str, vendor: &'static str, product: &'static str)
         pattern,
         vendor,
         product,
-        kind: ProductKind::Application,
+        kind: Some(ProductKind::Application),
+    }
+}
+
+/// A rule that names the product but lets the context decide its kind.
+const fn named(pattern: &'static str, vendor: &'static str, product: &'static str) -> Rule {
+    Rule {
+        pattern,
+        vendor,
+        product,
+        kind: None,
     }
 }
 
@@ -107,6 +118,11 @@ pub static PRODUCT_RULES: &[Rule] = &[
     ),
     component("VBScript", "microsoft", "vbscript"),
     component("JScript", "microsoft", "jscript"),
+    named(
+        "Microsoft Defender for Endpoint",
+        "microsoft",
+        "defender_for_endpoint",
+    ),
     // Applications: installed separately, products of a machine only when listed.
     app(
         "Microsoft Edge (Chromium-based)",
@@ -180,6 +196,11 @@ pub static PRODUCT_RULES: &[Rule] = &[
         "microsoft",
         "malicious_software_removal_tool",
     ),
+    app(
+        "Windows Subsystem for Linux",
+        "microsoft",
+        "windows_subsystem_for_linux",
+    ),
     app("CBL Mariner", "microsoft", "cbl-mariner"),
     app("CBL-Mariner", "microsoft", "cbl-mariner"),
     app("cm1", "microsoft", "cbl-mariner"),
@@ -189,8 +210,8 @@ pub static PRODUCT_RULES: &[Rule] = &[
     app("Azure Linux", "microsoft", "azure_linux"),
     app("azl3", "microsoft", "azure_linux"),
     app("*on Azure Linux", "microsoft", "azure_linux"),
-    app("Nuance", "nuance", ""),
-    app("GitHub", "github", ""),
+    named("Nuance", "nuance", ""),
+    named("GitHub", "github", ""),
 ];
 
 /// How an operating system's family is spelled after "Windows " (or "Microsoft Windows "),
@@ -272,15 +293,12 @@ fn lookup(name: &str, default_kind: ProductKind) -> (SoftwareId, ProductKind, Ve
                 .len()
                 .min(name.len());
             let rest = name.get(literal..).unwrap_or_default();
+            let kind = rule.kind.unwrap_or(default_kind);
             if rule.product.is_empty() {
                 let (product, versions) = slug(rest);
-                return (software_id(rule.vendor, &product), rule.kind, versions);
+                return (software_id(rule.vendor, &product), kind, versions);
             }
-            return (
-                software_id(rule.vendor, rule.product),
-                rule.kind,
-                versions(rest),
-            );
+            return (software_id(rule.vendor, rule.product), kind, versions(rest));
         }
     }
     let rest = strip_prefix_ci(name, "Microsoft ").unwrap_or(name);
@@ -305,23 +323,18 @@ fn software_id(vendor: &str, product: &str) -> SoftwareId {
     SoftwareId::new(&norm(vendor, "microsoft"), &norm(product, "unknown"))
 }
 
-/// Words that end the product part of a name and, except "version", its versions.
-fn is_qualifier(word: &str) -> bool {
-    word.eq_ignore_ascii_case("version") || ends_versions(word)
+/// Words that end the product part of a name and, except "version", its versions
+/// (`next` is the word after `word`: "Service" ends it only in "Service Pack").
+fn is_qualifier(word: &str, next: Option<&str>) -> bool {
+    word.eq_ignore_ascii_case("version") || ends_versions(word, next)
 }
 
-fn ends_versions(word: &str) -> bool {
-    const WORDS: [&str; 8] = [
-        "for",
-        "on",
-        "when",
-        "installed",
-        "service",
-        "cumulative",
-        "-",
-        "?",
-    ];
-    WORDS.iter().any(|w| word.eq_ignore_ascii_case(w)) || word == "–"
+fn ends_versions(word: &str, next: Option<&str>) -> bool {
+    const WORDS: [&str; 7] = ["for", "on", "when", "installed", "cumulative", "-", "?"];
+    WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
+        || word == "–"
+        || (word.eq_ignore_ascii_case("service")
+            && next.is_some_and(|n| n.eq_ignore_ascii_case("pack")))
 }
 
 fn starts_with_digit(word: &str) -> bool {
@@ -333,13 +346,15 @@ fn starts_with_digit(word: &str) -> bool {
 fn slug(text: &str) -> (String, Vec<String>) {
     let mut words: Vec<&str> = Vec::new();
     let mut consumed = 0;
-    for word in text.split(' ') {
+    let mut iter = text.split(' ').peekable();
+    while let Some(word) = iter.next() {
         if word.is_empty() {
             consumed += 1;
             continue;
         }
+        let next = iter.peek().copied();
         if !words.is_empty()
-            && (starts_with_digit(word) || word.starts_with('(') || is_qualifier(word))
+            && (starts_with_digit(word) || word.starts_with('(') || is_qualifier(word, next))
         {
             break;
         }
@@ -361,14 +376,15 @@ fn slug(text: &str) -> (String, Vec<String>) {
 fn versions(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut depth: usize = 0;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    let mut iter = text.split(' ').filter(|w| !w.is_empty()).peekable();
+    while let Some(word) = iter.next() {
         let opens = word.matches('(').count();
         let closes = word.matches(')').count();
         if depth > 0 || opens > 0 {
             depth = (depth + opens).saturating_sub(closes);
             continue;
         }
-        if ends_versions(word) {
+        if ends_versions(word, iter.peek().copied()) {
             break;
         }
         if starts_with_digit(word) {
@@ -382,7 +398,7 @@ fn versions(text: &str) -> Vec<String> {
     out
 }
 
-/// "<X> on <OS>": X and the OS, when the text after some " on " is an operating system.
+/// `<X> on <OS>`: X and the OS, when the text after some " on " is an operating system.
 fn split_on_os(name: &str) -> Option<(&str, OsName)> {
     for (i, _) in name.match_indices(" on ") {
         if let Some(os) = parse_os(&name[i + 4..]) {
@@ -654,6 +670,10 @@ mod tests {
         assert_eq!(versions(" 2016 (64-bit edition)"), ["2016"]);
         assert_eq!(versions(" (on-premises) version 9.1"), ["9.1"]);
         assert_eq!(versions(" 3.0 Service Pack 2"), ["3.0"]);
+        assert_eq!(
+            slug("Azure Service Fabric 9.1 for Windows"),
+            ("azure service fabric".into(), vec!["9.1".into()])
+        );
     }
 
     #[test]

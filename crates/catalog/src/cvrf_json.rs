@@ -209,12 +209,13 @@ impl Doc {
                 ..RawVuln::default()
             };
             for t in v.threats.unwrap_or_default() {
-                if t.kind.is_some_and(|k| k.is(SEVERITY, "Severity")) {
-                    if let Some(d) = t.description.and_then(|d| d.value) {
-                        let d: std::rc::Rc<str> = d.trim().into();
-                        for p in t.product_id.unwrap_or_default() {
-                            vuln.severity.insert(p.trim().to_string(), d.clone());
-                        }
+                if !t.kind.is_some_and(|k| k.is(SEVERITY, "Severity")) {
+                    continue;
+                }
+                if let Some(d) = t.description.and_then(|d| d.value) {
+                    let d: std::rc::Rc<str> = d.trim().into();
+                    for p in t.product_id.unwrap_or_default() {
+                        vuln.severity.insert(p.trim().to_string(), d.clone());
                     }
                 }
             }

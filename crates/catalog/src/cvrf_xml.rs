@@ -5,6 +5,7 @@
 //! needs. Elements are matched by local name, so the namespace prefixes (`cvrf:`, `prod:`,
 //! `vuln:`) may be anything.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
 
 use quick_xml::XmlVersion;
@@ -158,6 +159,13 @@ struct State {
     fix: Option<RawFix>,
 }
 
+fn syntax<R: Read>(reader: &quick_xml::Reader<LineReader<R>>, message: String) -> Error {
+    Error::Syntax {
+        at: Location::Line(reader.get_ref().line()),
+        message,
+    }
+}
+
 fn read<R: Read>(reader: R) -> Result<RawDoc> {
     let mut reader = quick_xml::Reader::from_reader(LineReader::new(reader));
     let mut state = State::default();
@@ -194,15 +202,15 @@ fn read<R: Read>(reader: R) -> Result<RawDoc> {
                     )));
                 }
                 seen_root = true;
-                state.start(&e)?;
+                state.start(&e).map_err(|m| syntax(&reader, m))?;
                 if is_empty {
                     state.end();
                     break;
                 }
             }
-            Event::Start(e) => state.start(&e)?,
+            Event::Start(e) => state.start(&e).map_err(|m| syntax(&reader, m))?,
             Event::Empty(e) => {
-                state.start(&e)?;
+                state.start(&e).map_err(|m| syntax(&reader, m))?;
                 state.end();
             }
             Event::End(_) => {
@@ -219,7 +227,6 @@ fn read<R: Read>(reader: R) -> Result<RawDoc> {
                         "the input does not start with an XML element".into(),
                     ));
                 }
-                seen_anything = true;
             }
             Event::CData(t) => {
                 if state.capture {
@@ -266,22 +273,16 @@ fn read<R: Read>(reader: R) -> Result<RawDoc> {
 
 /// Whether the element has attribute `name` equal to `value` (ASCII case-insensitive,
 /// trimmed).
-fn attribute_is(e: &BytesStart<'_>, name: &str, value: &str) -> Result<bool> {
+fn attribute_is(e: &BytesStart<'_>, name: &str, value: &str) -> Result<bool, String> {
     Ok(attribute(e, name)?.is_some_and(|v| v.trim().eq_ignore_ascii_case(value)))
 }
 
-fn attribute<'a>(e: &'a BytesStart<'_>, name: &str) -> Result<Option<std::borrow::Cow<'a, str>>> {
-    let syntax = |message: String| Error::Syntax {
-        at: Location::Line(0),
-        message,
-    };
-    match e
-        .try_get_attribute(name)
-        .map_err(|err| syntax(err.to_string()))?
-    {
+/// An attribute's value, unescaped; the error is a message for [`Error::Syntax`].
+fn attribute<'a>(e: &'a BytesStart<'_>, name: &str) -> Result<Option<Cow<'a, str>>, String> {
+    match e.try_get_attribute(name).map_err(|err| err.to_string())? {
         Some(a) => Ok(Some(
             a.normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| syntax(err.to_string()))?,
+                .map_err(|err| err.to_string())?,
         )),
         None => Ok(None),
     }
@@ -298,7 +299,7 @@ impl State {
         Some(self.names[start..end].to_string())
     }
 
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<()> {
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
         let parent = self.stack.last().copied();
         let t = tag(e.local_name().as_ref());
         self.names.push_str(e.name().as_ref());

@@ -19,6 +19,8 @@
 //! - [`parse_bytes`], [`parse_reader`]: any of those, recognised by content, optionally
 //!   zstd-compressed (`.xml.zst` as published by msrc-cvrf-watch).
 //! - [`read_path`]: a file, or every catalog file under a folder.
+//! - [`release_dates`]: the release (date, title) of each KB across batches: the document
+//!   where it fixes the most vulnerabilities, not the earliest one that mentions it.
 
 mod classify;
 mod cvrf;
@@ -29,6 +31,7 @@ mod fs;
 mod input;
 mod model;
 mod names;
+mod release;
 mod wesng;
 
 pub use classify::{OS_FAMILIES, PRODUCT_RULES, Rule, classify_product, parse_os_target};
@@ -40,4 +43,5 @@ pub use fs::read_path;
 pub use input::{Format, is_zstd, parse_bytes, parse_reader, sniff};
 pub use model::{Batch, DocumentInfo, ProductFix, SkipCounts, UpdateInfo};
 pub use names::normalize_product_name;
+pub use release::release_dates;
 pub use wesng::{WESNG_COLUMNS, parse_wesng_csv, parse_wesng_zip};

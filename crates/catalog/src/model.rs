@@ -60,10 +60,11 @@ pub struct DocumentInfo {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateInfo {
     pub kb: Kb,
-    /// CVRF: the `InitialReleaseDate` of the document (old documents gain later KBs, so the
-    /// consumer takes the minimum over all documents). WES-NG: the earliest `DatePosted` of
-    /// the KB's rows (`DatePosted` is the date of the CVE's last revision, so the earliest one
-    /// is the closest to the release).
+    /// CVRF: the `InitialReleaseDate` of the document. Old documents gain later KBs when
+    /// their CVEs are revised, so across documents the earliest date is often wrong (692 of
+    /// 5,236 KBs in the 2026 feed); [`crate::release_dates`] picks the right document.
+    /// WES-NG: the earliest `DatePosted` of the KB's rows (`DatePosted` is the date of the
+    /// CVE's last revision, so the earliest one is the closest to the release).
     pub release_date: Date,
     /// The `DocumentTitle` of the CVRF document ("March 2020 Security Updates"); `None` for
     /// WES-NG, which has no titles (the consumer names the release after its month).
@@ -318,10 +319,10 @@ impl FixRef<'_> {
     }
 
     pub(crate) fn fixed_build(&mut self, build: Option<&str>) -> &mut Self {
-        if let Some(b) = build.filter(|b| !b.is_empty()) {
-            if !self.0.fixed_builds.iter().any(|x| x == b) {
-                self.0.fixed_builds.push(b.to_string());
-            }
+        if let Some(b) = build.filter(|b| !b.is_empty())
+            && !self.0.fixed_builds.iter().any(|x| x == b)
+        {
+            self.0.fixed_builds.push(b.to_string());
         }
         self
     }

@@ -24,7 +24,7 @@
 //! - Bulletin-era rows (before 2017) name the OS in `AffectedProduct` and the component in
 //!   `AffectedComponent`. When the component is one kbgap reports as a product of its own
 //!   (Internet Explorer *N*, Microsoft Edge, Microsoft .NET Framework *N*, Adobe Flash Player)
-//!   and the product is an operating system, the row becomes a fix of "<component> on <OS>",
+//!   and the product is an operating system, the row becomes a fix of `<component> on <OS>`,
 //!   the name MSRC uses for such products since 2017 ("Internet Explorer 11 on Windows 7 for
 //!   x64-based Systems Service Pack 1"). Otherwise the component is only a tag (modern rows
 //!   carry "Windows Kernel", or "Internet Explorer" for an OS update that fixes MSHTML) and
@@ -205,14 +205,11 @@ fn csv_error(e: csv::Error) -> Error {
         csv::ErrorKind::Io(io) => Error::Io(io),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => Error::Syntax {
-            at: at.unwrap_or(Location::Line(0)),
-            message: format!("{len} fields where the header has {expected_len}"),
-        },
-        other => Error::Syntax {
-            at: at.unwrap_or(Location::Line(0)),
-            message: format!("{other:?}"),
-        },
+        } => Error::invalid(
+            at,
+            format!("{len} fields where the header has {expected_len}"),
+        ),
+        other => Error::invalid(at, format!("{other:?}")),
     }
 }
 
@@ -226,7 +223,7 @@ struct State {
     products: HashMap<Box<[u8]>, u32>,
     /// Product id → whether it is an operating system (for the component rule).
     is_os: HashMap<u32, bool>,
-    /// (OS product id, component) → "<component> on <OS>" product id.
+    /// (OS product id, component) → `<component> on <OS>` product id.
     components: HashMap<(u32, String), u32>,
     last_date: Option<(Box<[u8]>, Date)>,
     supersedes: Vec<Kb>,
@@ -309,10 +306,10 @@ impl State {
     }
 
     fn date(&mut self, raw: &[u8]) -> Option<Date> {
-        if let Some((bytes, date)) = &self.last_date {
-            if **bytes == *raw {
-                return Some(*date);
-            }
+        if let Some((bytes, date)) = &self.last_date
+            && **bytes == *raw
+        {
+            return Some(*date);
         }
         let date = Date::from_str(std::str::from_utf8(raw).ok()?).ok()?;
         self.last_date = Some((raw.into(), date));

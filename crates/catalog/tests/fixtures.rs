@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use kbgap_catalog::{Batch, ProductFix, classify_product, read_path};
+use kbgap_catalog::{Batch, ProductFix, classify_product, read_path, release_dates};
 use kbgap_domain::{Date, Kb, OsFamily, ProductKind};
 
 fn data(name: &str) -> PathBuf {
@@ -403,4 +403,12 @@ fn read_path_walks_a_folder() {
     ] {
         assert!(sources.contains(s), "{s} in {sources:?}");
     }
+    // Across sources a KB gets its CVRF document's date and title; WES-NG only fills gaps.
+    let releases = release_dates(&batches);
+    let march = &releases[&kb(4540673)];
+    assert_eq!(march.release_date.to_string(), "2020-03-10");
+    assert_eq!(march.title.as_deref(), Some("March 2020 Security Updates"));
+    let sp1 = &releases[&kb(976932)]; // Windows 7 SP1: only in WES-NG's Custom CSV
+    assert_eq!(sp1.release_date.to_string(), "2011-03-15");
+    assert_eq!(sp1.title, None);
 }

@@ -7,11 +7,33 @@ use std::str::FromStr;
 ///
 /// Stored and compared as the number alone; displayed without the `KB` prefix, which is
 /// how Defender's API returns it (`"id": "4540673"`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(into = "String")]
 pub struct Kb(u32);
+
+/// Reads `"4540673"`, `"KB4540673"` or `4540673` without allocating: catalog slices hold
+/// tens of thousands of KBs and are read on every assessment.
+impl<'de> serde::Deserialize<'de> for Kb {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Kb;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a KB number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Kb, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Kb, E> {
+                u32::try_from(v)
+                    .ok()
+                    .and_then(|n| Kb::new(n).ok())
+                    .ok_or_else(|| E::custom(KbError(v.to_string())))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a KB number: {0:?}")]
@@ -95,13 +117,6 @@ impl FromStr for Kb {
         }
         Kb::new(digits.parse().map_err(|_| KbError(s.to_string()))?)
             .map_err(|_| KbError(s.to_string()))
-    }
-}
-
-impl TryFrom<String> for Kb {
-    type Error = KbError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
     }
 }
 

@@ -25,7 +25,7 @@ use kbgap_domain::{Date, Kb, MachineInventory, ProductInfo, SoftwareId};
 pub use products::{inbox_dotnet_versions, select_products, software_rank};
 
 /// One fix row: `kb` fixes `cves` on `products[product]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fix {
     pub kb: Kb,
     /// Index into [`CatalogSlice::products`].
@@ -38,7 +38,7 @@ pub struct Fix {
 }
 
 /// What the catalog knows of one KB as a whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateMeta {
     pub release_date: Date,
     pub title: String,
@@ -49,7 +49,7 @@ pub struct UpdateMeta {
 /// The part of the catalog an assessment reads: the candidate products (typically every
 /// product of the machine's OS family, plus applications), every fix row on them, and the
 /// metadata of every KB those rows name.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CatalogSlice {
     pub products: Vec<ProductInfo>,
     pub fixes: Vec<Fix>,
@@ -195,7 +195,7 @@ pub fn assess(
             .expect("a vulnerability has at least one fixer");
         let entry = chosen.entry(best).or_default();
         entry.0.insert(*product);
-        entry.1.insert(vulnerability.clone());
+        entry.1.insert(vulnerability.to_string());
     }
 
     let mut missing: Vec<MissingUpdate> = chosen

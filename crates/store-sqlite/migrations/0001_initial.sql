@@ -61,6 +61,14 @@ CREATE TABLE kb_software (
     PRIMARY KEY (kb, software_id)
 );
 
+-- The catalog slice of each OS family (every product on it, its fix rows and their KBs'
+-- metadata), serialized: an assessment reads one row instead of thousands. Derived, rebuilt
+-- after every import.
+CREATE TABLE catalog_slices (
+    os_family TEXT PRIMARY KEY,
+    slice     TEXT NOT NULL
+);
+
 CREATE TABLE machines (
     id          TEXT PRIMARY KEY,
     host        TEXT NOT NULL,

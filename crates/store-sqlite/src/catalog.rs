@@ -58,6 +58,7 @@ pub(crate) async fn import(
         total: 1,
     });
     let mut summary = derive(conn).await?;
+    refresh_slices(conn).await?;
     progress(Progress {
         stage: "deriving KB summaries",
         done: 1,
@@ -322,10 +323,49 @@ async fn product_infos(
         .collect()
 }
 
+/// Rebuilds the serialized slice of every OS family.
+async fn refresh_slices(conn: &mut SqliteConnection) -> Result<()> {
+    sqlx::query("DELETE FROM catalog_slices")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let families: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT os_family FROM products WHERE os_family IS NOT NULL")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    for family in families {
+        let slice = build_slice(conn, &family).await?;
+        sqlx::query("INSERT INTO catalog_slices (os_family, slice) VALUES (?, ?)")
+            .bind(&family)
+            .bind(serde_json::to_string(&slice).expect("slices serialize"))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
 /// Every product on the OS family of `os`, every fix row on them, and their KBs' metadata.
 pub(crate) async fn slice(conn: &mut SqliteConnection, os: &OsInfo) -> Result<CatalogSlice> {
-    let family = family_key(os.family);
-    let infos = product_infos(conn, Some(&family)).await?;
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT slice FROM catalog_slices WHERE os_family = ?")
+            .bind(family_key(os.family))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    match stored {
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+            table: "catalog_slices",
+            column: "slice",
+            detail: e.to_string(),
+        }),
+        None => Ok(CatalogSlice::default()),
+    }
+}
+
+async fn build_slice(conn: &mut SqliteConnection, family: &str) -> Result<CatalogSlice> {
+    let infos = product_infos(conn, Some(family)).await?;
     let mut index: HashMap<i64, usize> = HashMap::new();
     let mut slice = CatalogSlice::default();
     let mut ids: Vec<&i64> = infos.keys().collect();
@@ -338,7 +378,7 @@ pub(crate) async fn slice(conn: &mut SqliteConnection, os: &OsInfo) -> Result<Ca
         "SELECT f.kb, f.product_id, f.sub_type, f.fixed_builds, f.supersedes, f.cves
          FROM fixes f JOIN products p ON p.id = f.product_id WHERE p.os_family = ?",
     )
-    .bind(&family)
+    .bind(family)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
@@ -356,7 +396,7 @@ pub(crate) async fn slice(conn: &mut SqliteConnection, os: &OsInfo) -> Result<Ca
         "SELECT kb, release_date, title, os_build FROM kb_summary WHERE kb IN
          (SELECT f.kb FROM fixes f JOIN products p ON p.id = f.product_id WHERE p.os_family = ?)",
     )
-    .bind(&family)
+    .bind(family)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;

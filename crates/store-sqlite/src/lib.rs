@@ -62,7 +62,10 @@ impl SqliteStore {
             })
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(Duration::from_secs(30))
+            // Reads of the serialized catalog slices go through the page cache without a
+            // syscall per page.
+            .pragma("mmap_size", "268435456");
         // An in-memory database exists once per connection: keep exactly one.
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
