@@ -84,6 +84,17 @@ def parse_record(raw):
     return next(csv.reader(io.StringIO(raw)))
 
 
+def release_dates(rows):
+    """KB -> release date, kbgap's rule (crates/catalog/src/wesng.rs): the DatePosted under
+    which the KB fixes the most vulnerability ids, the later date on a tie."""
+    by_date = {}
+    for f in rows:
+        date, cve, kb = f[0], f[1].strip().upper(), f[2]
+        if kb.isdigit():
+            by_date.setdefault(kb, {}).setdefault(date, set()).add(cve)
+    return {kb: max(dates.items(), key=lambda d: (len(d[1]), d[0]))[0] for kb, dates in by_date.items()}
+
+
 def zip_entry(zf, name, data, date_time):
     info = zipfile.ZipInfo(name, date_time=date_time)
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -114,15 +125,11 @@ def main():
     records = split_records(text)
     header, header_term = next(records)
     rows = []  # (raw, terminator, fields)
-    release = {}  # KB -> min DatePosted over the whole CSV
     for raw, term in records:
         if not raw:
             continue
-        f = parse_record(raw)
-        rows.append((raw, term, f))
-        date, kb = f[0], f[2]
-        if kb.isdigit() and (kb not in release or date < release[kb]):
-            release[kb] = date
+        rows.append((raw, term, parse_record(raw)))
+    release = release_dates(f for _, _, f in rows)
     print(f"{cves_info.filename}: {len(rows)} records, {len(release)} numeric KBs", file=sys.stderr)
 
     # The acceptance catalog.

@@ -3,8 +3,9 @@
 ground-truth machines in shared/data/windows-update/ (Windows 10 1803 x64 and Windows 7 SP1
 x64, captured 2019-03-05), cut at the capture date, plus the machines' own files.
 
-Rows are re-serialized with every field quoted, as in the original. A KB is kept when its release date (the earliest DatePosted of
-all its rows in the whole CSV) is on or before the cut; all its rows for the products are kept.
+Rows are re-serialized with every field quoted, as in the original. A KB is kept when its release date (by kbgap's rule, see
+build_catalog_fixtures.release_dates) is on or before the cut; all its rows for the products
+are kept.
 
     python3 scripts/build_ground_truth_fixture.py [--shared ../shared]
 """
@@ -15,6 +16,8 @@ import io
 import os
 import shutil
 import zipfile
+
+from build_catalog_fixtures import release_dates
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "crates", "cli", "tests", "data", "ground-truth")
@@ -31,14 +34,11 @@ def main():
         name = next(n for n in z.namelist() if n.startswith("CVEs_"))
         rows = list(csv.reader(io.StringIO(z.read(name).decode("utf-8"), newline="")))
     header, rows = rows[0], rows[1:]
-    released = {}
-    for f in rows:
-        if f[2]:
-            released[f[2]] = min(released.get(f[2], "99999999"), f[0])
+    released = release_dates(rows)
     text = io.StringIO()
     writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(header)
-    kept = [f for f in rows if any(p in f[4] for p in PRODUCTS) and f[2] and released[f[2]] <= CUTOFF]
+    kept = [f for f in rows if any(p in f[4] for p in PRODUCTS) and f[2] in released and released[f[2]] <= CUTOFF]
     writer.writerows(kept)
     os.makedirs(OUT, exist_ok=True)
     buffer = io.BytesIO()

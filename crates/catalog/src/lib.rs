@@ -43,5 +43,5 @@ pub use fs::read_path;
 pub use input::{Format, is_zstd, parse_bytes, parse_reader, sniff};
 pub use model::{Batch, DocumentInfo, ProductFix, SkipCounts, UpdateInfo};
 pub use names::normalize_product_name;
-pub use release::release_dates;
+pub use release::{ReleaseEvidence, pick_release, release_dates};
 pub use wesng::{WESNG_COLUMNS, parse_wesng_csv, parse_wesng_zip};

@@ -15,23 +15,48 @@ use kbgap_domain::{Date, Kb};
 
 use crate::model::{Batch, UpdateInfo};
 
-/// The release of every KB in `batches`: from the CVRF document in which the KB fixes the
-/// most vulnerability ids (the later document on a tie), with that document's title; for KBs
-/// that no CVRF document names, the earliest date any other batch (WES-NG) gives, untitled.
-pub fn release_dates<'a>(batches: impl IntoIterator<Item = &'a Batch>) -> BTreeMap<Kb, UpdateInfo> {
-    // KB → (vulnerabilities fixed, date, title) of the best document so far.
-    let mut best: HashMap<Kb, (usize, Date, Option<String>)> = HashMap::new();
-    let mut fallback: BTreeMap<Kb, Date> = BTreeMap::new();
-    for batch in batches {
-        if batch.document.is_none() {
-            for u in &batch.updates {
-                fallback
-                    .entry(u.kb)
-                    .and_modify(|d| *d = (*d).min(u.release_date))
-                    .or_insert(u.release_date);
+/// One source's word on when a KB was released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseEvidence {
+    /// Whether it comes from a CVRF document (which dates and titles its releases) rather
+    /// than from WES-NG (which only has the dates of CVE revisions).
+    pub from_document: bool,
+    /// How many vulnerability ids the KB fixes in that source.
+    pub vulnerabilities: usize,
+    pub date: Date,
+    pub title: Option<String>,
+}
+
+/// The release of one KB from all the evidence about it: the CVRF document in which it fixes
+/// the most vulnerability ids (the later document on a tie), with that document's title; when
+/// no document names it, the earliest date another source gives, untitled.
+pub fn pick_release(
+    evidence: impl IntoIterator<Item = ReleaseEvidence>,
+) -> Option<(Date, Option<String>)> {
+    let mut best_document: Option<ReleaseEvidence> = None;
+    let mut earliest_other: Option<Date> = None;
+    for e in evidence {
+        if e.from_document {
+            if best_document
+                .as_ref()
+                .is_none_or(|b| (e.vulnerabilities, e.date) > (b.vulnerabilities, b.date))
+            {
+                best_document = Some(e);
             }
-            continue;
+        } else {
+            earliest_other = Some(earliest_other.map_or(e.date, |d| d.min(e.date)));
         }
+    }
+    match best_document {
+        Some(e) => Some((e.date, e.title)),
+        None => earliest_other.map(|d| (d, None)),
+    }
+}
+
+/// The release of every KB in `batches` (see [`pick_release`]).
+pub fn release_dates<'a>(batches: impl IntoIterator<Item = &'a Batch>) -> BTreeMap<Kb, UpdateInfo> {
+    let mut evidence: HashMap<Kb, Vec<ReleaseEvidence>> = HashMap::new();
+    for batch in batches {
         let mut vulns: HashMap<Kb, BTreeSet<&str>> = HashMap::new();
         for f in &batch.fixes {
             vulns
@@ -40,39 +65,29 @@ pub fn release_dates<'a>(batches: impl IntoIterator<Item = &'a Batch>) -> BTreeM
                 .extend(f.cves.iter().map(String::as_str));
         }
         for u in &batch.updates {
-            let count = vulns.get(&u.kb).map_or(0, BTreeSet::len);
-            let better = best
-                .get(&u.kb)
-                .is_none_or(|(c, d, _)| (count, u.release_date) > (*c, *d));
-            if better {
-                best.insert(u.kb, (count, u.release_date, u.title.clone()));
-            }
+            evidence.entry(u.kb).or_default().push(ReleaseEvidence {
+                from_document: batch.document.is_some(),
+                vulnerabilities: vulns.get(&u.kb).map_or(0, BTreeSet::len),
+                date: u.release_date,
+                title: u.title.clone(),
+            });
         }
     }
-    let mut out: BTreeMap<Kb, UpdateInfo> = fallback
+    evidence
         .into_iter()
-        .map(|(kb, release_date)| {
-            (
-                kb,
-                UpdateInfo {
+        .filter_map(|(kb, e)| {
+            pick_release(e).map(|(release_date, title)| {
+                (
                     kb,
-                    release_date,
-                    title: None,
-                },
-            )
+                    UpdateInfo {
+                        kb,
+                        release_date,
+                        title,
+                    },
+                )
+            })
         })
-        .collect();
-    for (kb, (_, release_date, title)) in best {
-        out.insert(
-            kb,
-            UpdateInfo {
-                kb,
-                release_date,
-                title,
-            },
-        );
-    }
-    out
+        .collect()
 }
 
 #[cfg(test)]

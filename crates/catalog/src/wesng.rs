@@ -18,9 +18,12 @@
 //!   product but the id is not added to `cves` (`non_cve_id`). So the Windows 8.1 Update
 //!   (KB2919355) is a fix for "Windows 8.1 for 32-bit Systems" with no CVE.
 //! - Custom CSV lines starting with `#` are comments; blank lines are ignored.
-//! - A KB's release date is the earliest `DatePosted` of its rows (`DatePosted` is the date of
-//!   the CVE's last revision, so later rows of the same KB carry later dates); its title is
-//!   `None`.
+//! - A KB's release date is the `DatePosted` under which it fixes the most vulnerability ids
+//!   (the later date on a tie); its title is `None`. `DatePosted` is a CVE's date, not the
+//!   KB's: when Microsoft adds a newer KB to an old CVE, the row keeps the old CVE's date
+//!   (KB4480970, January 2019's rollup, has rows dated 2018-08-08), so the earliest date is
+//!   often months early. The date most of a KB's rows share is its release, the same rule
+//!   [`crate::pick_release`] applies across CVRF documents.
 //! - Bulletin-era rows (before 2017) name the OS in `AffectedProduct` and the component in
 //!   `AffectedComponent`. When the component is one kbgap reports as a product of its own
 //!   (Internet Explorer *N*, Microsoft Edge, Microsoft .NET Framework *N*, Adobe Flash Player)
@@ -157,6 +160,14 @@ pub fn parse_wesng_csv<R: Read>(file_name: &str, reader: R) -> Result<Batch> {
     let (source, revision) = source_of(file_name);
     let revision =
         revision.unwrap_or_else(|| state.newest.map(|d| d.to_string()).unwrap_or_default());
+    for (kb, dates) in std::mem::take(&mut state.vulns_by_date) {
+        let best = dates
+            .iter()
+            .max_by_key(|(date, vulns)| (vulns.len(), **date))
+            .map(|(date, _)| *date)
+            .expect("a KB seen has a date");
+        state.collector.release(kb, best, None);
+    }
     let (updates, fixes) = state.collector.finish();
     Ok(Batch {
         source,
@@ -227,6 +238,9 @@ struct State {
     components: HashMap<(u32, String), u32>,
     last_date: Option<(Box<[u8]>, Date)>,
     supersedes: Vec<Kb>,
+    /// KB → DatePosted → the vulnerability ids (or, for rows naming none, a row marker) under
+    /// that date: the evidence for the KB's release date.
+    vulns_by_date: HashMap<Kb, std::collections::BTreeMap<Date, std::collections::HashSet<u32>>>,
 }
 
 impl State {
@@ -296,7 +310,12 @@ impl State {
             names::supersedence(field(SUPERSEDES)?, &mut self.supersedes);
         let severity = field(SEVERITY)?;
 
-        self.collector.release(kb, date, None);
+        self.vulns_by_date
+            .entry(kb)
+            .or_default()
+            .entry(date)
+            .or_default()
+            .insert(vuln.unwrap_or(u32::MAX));
         let mut fix = self.collector.fix(kb, product);
         if let Some(v) = vuln {
             fix.vuln(v);
@@ -451,6 +470,7 @@ mod tests {
         let batch = csv(&format!(
             "{HEADER}\
              \"20200310\",\"CVE-2020-0001\",\"4540673\",\"t\",\"Windows 10 Version 1909 for x64-based Systems\",\"Windows Kernel\",\"Important\",\"EoP\",\"4532693\",\"\"\n\
+             \"20200310\",\"CVE-2020-0004\",\"4540673\",\"t\",\"Windows 10 Version 1909 for x64-based Systems\",\"\",\"Important\",\"\",\"4532693\",\"\"\n\
              \"20200408\",\"CVE-2020-0002\",\"4540673\",\"t\",\"Windows 10 Version 1909 for x64-based Systems \",\"\",\"Critical\",\"RCE\",\"4532693;MS16-087\",\"\"\n\
              \"20200310\",\"\",\"\",\"t\",\"Windows 10 Version 1909 for x64-based Systems\",\"\",\"Low\",\"\",\"\",\"\"\n\
              \"20200310\",\"CVE-2020-0003\",\"Release Notes\",\"t\",\"Microsoft Edge (Chromium-based)\",\"\",\"Low\",\"\",\"\",\"\"\n\
@@ -459,7 +479,7 @@ mod tests {
         .unwrap();
         assert_eq!(batch.source, "wesng:CVEs");
         assert_eq!(batch.revision, "2020-03-11");
-        assert_eq!(batch.records, 5);
+        assert_eq!(batch.records, 6);
         assert_eq!(batch.skipped.no_kb, 1);
         assert_eq!(batch.skipped.non_numeric_kb, 1);
         assert_eq!(batch.skipped.non_kb_supersedence, 1);
@@ -469,7 +489,7 @@ mod tests {
         assert_eq!(f.product, "Windows 10 Version 1909 for x64-based Systems");
         assert_eq!(
             f.cves.iter().collect::<Vec<_>>(),
-            ["CVE-2020-0001", "CVE-2020-0002"]
+            ["CVE-2020-0001", "CVE-2020-0002", "CVE-2020-0004"]
         );
         assert_eq!(
             f.supersedes.iter().map(|k| k.number()).collect::<Vec<_>>(),
@@ -485,6 +505,7 @@ mod tests {
             .iter()
             .find(|u| u.kb.number() == 4540673)
             .unwrap();
+        // Two of its vulnerabilities are dated 2020-03-10, one (a later CVE revision) 04-08.
         assert_eq!(u.release_date.to_string(), "2020-03-10");
         assert_eq!(u.title, None);
     }

@@ -63,7 +63,7 @@ fn wesng_acceptance_catalog() {
     let cves_batch = &batches[0];
     assert_eq!(cves_batch.source, "wesng:CVEs");
     assert_eq!(cves_batch.revision, "2020-03-11");
-    assert_eq!(cves_batch.records, 8999);
+    assert_eq!(cves_batch.records, 8959);
     assert!(cves_batch.document.is_none());
     assert_eq!(batches[1].source, "wesng:Custom");
     assert_eq!(batches[1].revision, "2019-03-21");

@@ -3,15 +3,22 @@
 //! Since October 2016 every Windows release is serviced by cumulative updates: Windows 10
 //! and later by one latest cumulative update (LCU) a month, Windows 7 to 8.1 and their
 //! servers by a Monthly Rollup (with a non-cumulative Security-only alternative), Internet
-//! Explorer by its own cumulative update. MSRC's `Supercedence` names the previous one only
-//! sometimes, so an engine that trusts it alone reports every older LCU as missing on a
-//! machine that has the newest (WES-NG's hundreds of false positives).
+//! Explorer and the .NET Framework by cumulative updates of their own. MSRC's `Supercedence`
+//! names the previous one only sometimes, so an engine that trusts it alone reports every
+//! older update as missing on a machine that has the newest (WES-NG's hundreds of false
+//! positives, msrc-peers.md §3.1).
 //!
-//! The month's cumulative update of a product is recognised by shape, which works on
-//! catalogs with and without SubType (WES-NG has none): it fixes the most vulnerabilities
-//! of that product that month, and either no other update ties it or it names a
-//! predecessor (a Security-only update ties its rollup but never supersedes anything).
-//! Each month's cumulative updates then supersede the previous month's.
+//! A product's cumulative update of a month is recognised by shape, which works on catalogs
+//! with and without SubType (WES-NG has none): it fixes the most vulnerabilities of that
+//! product that month, and either no other update ties it or it names a predecessor (a
+//! Security-only update ties its rollup but never supersedes anything). Then:
+//! - each month's cumulative updates supersede the previous month's;
+//! - on Windows 10 and later, where every update of the OS line is cumulative (servicing
+//!   stack updates are prerequisites of the next LCU), they also supersede every other
+//!   update of the product from earlier months;
+//! - on Windows 7 to 8.1, they supersede the individual updates of the years before the
+//!   rollup model, which the rollups absorbed; later stand-alone updates (out-of-band fixes,
+//!   Security-only updates) are not cumulative content and stay on their own.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,13 +26,13 @@ use kbgap_domain::{Date, Kb, OsFamily, ProductKind};
 
 use crate::{CatalogSlice, Fix, is_security_only};
 
-/// Before this date, Windows 7 to 8.1 (and their servers) were patched by individual,
-/// non-cumulative updates; only later updates form chains.
+/// When Windows 7 to 8.1 (and their servers) moved to cumulative monthly rollups.
 fn rollup_model_start() -> Date {
     Date::new(2016, 10, 1).expect("valid date")
 }
 
-/// `(newer, older)` pairs: `newer` is a later cumulative update of a product `older` was.
+/// `(newer, older)` pairs: `newer` is a later cumulative update of a product `older` was an
+/// update of.
 pub(crate) fn inferred_edges(
     catalog: &CatalogSlice,
     fixes: &[&Fix],
@@ -37,34 +44,50 @@ pub(crate) fn inferred_edges(
         if info.kind == ProductKind::Application {
             continue;
         }
-        let pre_windows_10 = info
+        let fully_cumulative = info
             .platform
             .as_ref()
-            .is_some_and(|t| t.family < OsFamily::Windows10);
-        // Per month: each KB with its number of vulnerabilities on this product.
+            .is_some_and(|t| t.family >= OsFamily::Windows10);
         let mut months: BTreeMap<(u16, u8), Vec<&Fix>> = BTreeMap::new();
+        let mut legacy: Vec<Kb> = Vec::new();
         for fix in fixes.iter().filter(|f| f.product == product) {
             let date = catalog.updates[&fix.kb].release_date;
-            if pre_windows_10 && date < rollup_model_start() {
-                continue;
+            if !fully_cumulative && date < rollup_model_start() {
+                legacy.push(fix.kb);
+            } else {
+                months
+                    .entry((date.year(), date.month()))
+                    .or_default()
+                    .push(fix);
             }
-            months
-                .entry((date.year(), date.month()))
-                .or_default()
-                .push(fix);
         }
-        let mut previous: Vec<Kb> = Vec::new();
+        // Updates waiting for the next cumulative update to supersede them.
+        let mut pending: Vec<Kb> = legacy;
         for fixes_of_month in months.values() {
             let cumulative = cumulative_of_month(fixes_of_month);
             if cumulative.is_empty() {
+                if fully_cumulative {
+                    pending.extend(fixes_of_month.iter().map(|f| f.kb));
+                }
                 continue;
             }
             for &newer in &cumulative {
-                for &older in &previous {
-                    edges.push((newer, older));
-                }
+                edges.extend(
+                    pending
+                        .iter()
+                        .filter(|&&older| older != newer)
+                        .map(|&older| (newer, older)),
+                );
             }
-            previous = cumulative;
+            pending = cumulative.clone();
+            if fully_cumulative {
+                pending.extend(
+                    fixes_of_month
+                        .iter()
+                        .map(|f| f.kb)
+                        .filter(|kb| !cumulative.contains(kb)),
+                );
+            }
         }
     }
     edges
@@ -72,13 +95,12 @@ pub(crate) fn inferred_edges(
 
 /// The cumulative update(s) among one product's fixes of one month.
 fn cumulative_of_month(fixes: &[&Fix]) -> Vec<Kb> {
-    // A KB may appear in several rows (one per source); merge by KB.
+    // A KB may appear in several rows (one per source); merge by KB. A row naming no
+    // vulnerability (old bulletin rows) still counts as one fix.
     let mut per_kb: HashMap<Kb, (usize, bool, bool)> = HashMap::new();
     for fix in fixes {
         let entry = per_kb.entry(fix.kb).or_default();
-        entry.0 = entry
-            .0
-            .max(fix.cves.iter().filter(|c| c.starts_with("CVE-")).count());
+        entry.0 = entry.0.max(fix.cves.len().max(1));
         entry.1 |= !fix.supersedes.is_empty();
         entry.2 |= is_security_only(fix.sub_type.as_deref());
     }
@@ -88,9 +110,6 @@ fn cumulative_of_month(fixes: &[&Fix]) -> Vec<Kb> {
         .map(|v| v.0)
         .max()
         .unwrap_or(0);
-    if most == 0 {
-        return Vec::new();
-    }
     let mut top: Vec<(Kb, bool)> = per_kb
         .iter()
         .filter(|(_, v)| !v.2 && v.0 == most)

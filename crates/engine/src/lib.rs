@@ -35,6 +35,9 @@ pub struct Fix {
     pub supersedes: Vec<Kb>,
     /// CVE and advisory ids; empty for old catalog rows that name no vulnerability.
     pub cves: Vec<String>,
+    /// The highest severity the catalog states for this product ("Critical"...), if any.
+    #[serde(default)]
+    pub severity: Option<String>,
 }
 
 /// What the catalog knows of one KB as a whole.
@@ -151,18 +154,26 @@ pub fn assess(
     }
     let covered = closure(&reached, &supersedes);
 
-    // Open vulnerabilities per product, and the best KB to close each.
-    let mut fixers: BTreeMap<(usize, String), Vec<&Fix>> = BTreeMap::new();
+    // Open vulnerabilities per product. A fix row naming no vulnerability (old bulletin rows)
+    // stands for itself; an advisory without a severity is guidance, not a security fix
+    // (ADV190005 "adjust HTTP/2 SETTINGS frames" rides on an optional preview update), so it
+    // is never a reason to report a KB, though its KB still takes part in supersedence.
+    let kb_items: HashMap<Kb, String> = fixes
+        .iter()
+        .map(|f| (f.kb, format!("KB{}", f.kb)))
+        .collect();
+    let mut fixers: BTreeMap<(usize, &str), Vec<&Fix>> = BTreeMap::new();
     for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
-        if fix.cves.is_empty() {
+        let security = |id: &str| id.starts_with("CVE-") || fix.severity.is_some();
+        if fix.cves.is_empty() && fix.severity.is_some() {
             fixers
-                .entry((fix.product, format!("KB{}", fix.kb)))
+                .entry((fix.product, kb_items[&fix.kb].as_str()))
                 .or_default()
                 .push(fix);
         }
-        for cve in &fix.cves {
+        for id in fix.cves.iter().filter(|id| security(id)) {
             fixers
-                .entry((fix.product, cve.clone()))
+                .entry((fix.product, id.as_str()))
                 .or_default()
                 .push(fix);
         }
@@ -182,20 +193,36 @@ pub fn assess(
             kb,
         )
     };
+    // For each open vulnerability: the fixes of each month are alternatives of each other (a
+    // rollup, its security-only twin, an IE cumulative update), so the preferred one per
+    // month leads, through its chain, to a KB to report. Fixes of different months that no
+    // supersedence joins (an out-of-band update and a later rollup) are each reported, as
+    // Windows Update offers both.
     let mut heads: HashMap<Kb, Kb> = HashMap::new();
     let mut chosen: BTreeMap<Kb, (BTreeSet<usize>, BTreeSet<String>)> = BTreeMap::new();
     for ((product, vulnerability), candidates) in &fixers {
         if candidates.iter().any(|f| covered.contains(&f.kb)) {
             continue;
         }
-        let best = candidates
-            .iter()
-            .map(|f| head_of(f.kb, &superseded_by, &mut heads, &preference))
-            .max_by_key(|&kb| preference(kb))
-            .expect("a vulnerability has at least one fixer");
-        let entry = chosen.entry(best).or_default();
-        entry.0.insert(*product);
-        entry.1.insert(vulnerability.to_string());
+        let mut per_month: BTreeMap<(u16, u8), Kb> = BTreeMap::new();
+        for fix in candidates {
+            let date = catalog.updates[&fix.kb].release_date;
+            let entry = per_month
+                .entry((date.year(), date.month()))
+                .or_insert(fix.kb);
+            if preference(fix.kb) > preference(*entry) {
+                *entry = fix.kb;
+            }
+        }
+        let reported: BTreeSet<Kb> = per_month
+            .values()
+            .map(|&kb| head_of(kb, &superseded_by, &mut heads, &preference))
+            .collect();
+        for kb in reported {
+            let entry = chosen.entry(kb).or_default();
+            entry.0.insert(*product);
+            entry.1.insert(vulnerability.to_string());
+        }
     }
 
     let mut missing: Vec<MissingUpdate> = chosen

@@ -111,6 +111,7 @@ impl Builder {
             fixed_builds: vec![],
             supersedes: supersedes.iter().map(|&s| kb(s)).collect(),
             cves: cves.iter().map(|c| c.to_string()).collect(),
+            severity: Some("Important".into()),
         });
     }
 }
@@ -331,4 +332,78 @@ fn components_follow_the_os_and_products_are_ordered() {
         .collect();
     assert_eq!(names, ["windows_10", "edge", "internet_explorer"]);
     let _: BTreeSet<usize> = result.products.iter().copied().collect();
+}
+
+#[test]
+fn an_out_of_band_fix_and_a_later_rollup_are_both_reported() {
+    // Windows Update offers an out-of-band update that no later update names as superseded,
+    // next to the rollup; a security-only update is never offered next to its rollup.
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(2000, "2018-12-11", os, &["CVE-0", "CVE-00"], &[1999], None);
+    b.fix(2005, "2018-12-19", os, &["CVE-OOB"], &[], None);
+    b.fix(2001, "2019-01-08", os, &["CVE-1", "CVE-OOB"], &[2000], None);
+    b.fix(2002, "2019-01-08", os, &["CVE-1", "CVE-OOB"], &[], None);
+    let m = machine(OsFamily::Windows7, 7601, None, &[2000]);
+    assert_eq!(missing(&b.0, &m, None), vec![2001, 2005]);
+}
+
+#[test]
+fn rollups_absorb_the_individual_updates_of_the_years_before_them() {
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(3000, "2015-12-08", os, &["CVE-OLD"], &[], None);
+    b.fix(3001, "2016-10-11", os, &["CVE-1", "CVE-2"], &[], None);
+    b.fix(3010, "2018-11-13", os, &["CVE-6", "CVE-7"], &[3001], None);
+    b.fix(3002, "2018-11-20", os, &["CVE-3"], &[], None); // a later stand-alone update
+    b.fix(3003, "2018-12-11", os, &["CVE-4", "CVE-5"], &[3010], None);
+    let m = machine(OsFamily::Windows7, 7601, None, &[3003]);
+    assert_eq!(missing(&b.0, &m, None), vec![3002]);
+}
+
+#[test]
+fn on_windows_10_a_cumulative_update_covers_earlier_stand_alone_updates() {
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 10 Version 1909 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
+    b.fix(4000, "2019-11-12", os, &["CVE-SSU"], &[], None); // a servicing stack update
+    b.fix(4001, "2019-11-12", os, &["CVE-1", "CVE-2"], &[], None);
+    b.fix(4002, "2019-12-10", os, &["CVE-3", "CVE-4"], &[4001], None);
+    let m = machine(OsFamily::Windows10, 18363, None, &[4002]);
+    assert_eq!(missing(&b.0, &m, None), Vec::<u32>::new());
+}
+
+#[test]
+fn advisories_without_a_severity_are_not_reported() {
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 10 Version 1909 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
+    b.fix(5001, "2020-02-11", os, &["CVE-1", "CVE-2"], &[], None);
+    b.fix(5002, "2020-02-20", os, &["ADV200001"], &[], None);
+    b.0.fixes[1].severity = None;
+    b.fix(5003, "2020-02-11", os, &["ADV200002"], &[], None); // a Flash-style advisory with a severity
+    let m = machine(OsFamily::Windows10, 18363, None, &[5001]);
+    assert_eq!(missing(&b.0, &m, None), vec![5003]);
 }

@@ -42,6 +42,7 @@ CREATE TABLE fixes (
     fixed_builds TEXT NOT NULL,
     supersedes   TEXT NOT NULL,
     cves         TEXT NOT NULL,
+    severity     TEXT,
     PRIMARY KEY (source, kb, product_id)
 );
 CREATE INDEX fixes_by_product ON fixes(product_id);

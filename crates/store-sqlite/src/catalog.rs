@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use kbgap_catalog::{Batch, classify_product};
+use kbgap_catalog::{Batch, ReleaseEvidence, classify_product, pick_release};
 use kbgap_domain::{Date, Kb, OsInfo, ProductInfo, ProductKind};
 use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, software_rank};
 use kbgap_store::{CatalogSummary, Progress, Result, StoreError, cve_count};
@@ -155,7 +155,7 @@ async fn replace_source(
     }
     for chunk in batch.fixes.chunks(CHUNK) {
         QueryBuilder::<Sqlite>::new(
-            "INSERT INTO fixes (source, kb, product_id, sub_type, fixed_builds, supersedes, cves) ",
+            "INSERT INTO fixes (source, kb, product_id, sub_type, fixed_builds, supersedes, cves, severity) ",
         )
         .push_values(chunk, |mut row, f| {
             row.push_bind(&batch.source)
@@ -164,7 +164,8 @@ async fn replace_source(
                 .push_bind(f.sub_type.clone())
                 .push_bind(join_lines(&f.fixed_builds))
                 .push_bind(join_kbs(&f.supersedes))
-                .push_bind(join_ids(&f.cves));
+                .push_bind(join_ids(&f.cves))
+                .push_bind(f.severity.clone());
         })
         .build()
         .execute(&mut *conn)
@@ -174,30 +175,17 @@ async fn replace_source(
     Ok(())
 }
 
-/// Recomputes `kb_summary` and `kb_software` from all sources, and drops products and
-/// software that no source uses any more.
+/// Recomputes `kb_summary` (each KB's release, title and OS build) and `kb_software` (the
+/// CVEs each KB fixes per software) from all sources.
 async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
-    let mut kbs: HashMap<Kb, (Date, Option<String>)> = HashMap::new();
-    for row in sqlx::query("SELECT kb, release_date, title FROM updates")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?
-    {
-        let kb = kb_of(row.get(0))?;
-        let date = date_of(row.get(1), "updates")?;
-        let title: Option<String> = row.get(2);
-        let entry = kbs.entry(kb).or_insert((date, None));
-        // The release that introduced a KB is the earliest that names it; its title wins.
-        if date < entry.0 || (date == entry.0 && entry.1.is_none()) {
-            *entry = (date, title.or(entry.1.take()));
-        }
-    }
     let products = product_infos(conn, None).await?;
     let mut os_builds: HashMap<Kb, u32> = HashMap::new();
     let mut per_software: HashMap<(Kb, String), BTreeSet<String>> = HashMap::new();
     let mut all_cves: BTreeSet<String> = BTreeSet::new();
     let mut used_products: BTreeSet<i64> = BTreeSet::new();
-    for row in sqlx::query("SELECT kb, product_id, cves FROM fixes")
+    // Vulnerability ids per (source, KB): the evidence for which document introduced a KB.
+    let mut per_source: HashMap<(String, Kb), BTreeSet<String>> = HashMap::new();
+    for row in sqlx::query("SELECT kb, product_id, cves, source FROM fixes")
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?
@@ -214,11 +202,36 @@ async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
         }
         let cves = split_ids(row.get(2));
         all_cves.extend(cves.iter().filter(|c| c.starts_with("CVE-")).cloned());
+        per_source
+            .entry((row.get(3), kb))
+            .or_default()
+            .extend(cves.iter().cloned());
         per_software
             .entry((kb, info.software.to_string()))
             .or_default()
             .extend(cves);
     }
+    let mut evidence: HashMap<Kb, Vec<ReleaseEvidence>> = HashMap::new();
+    for row in sqlx::query("SELECT source, kb, release_date, title FROM updates")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        let source: String = row.get(0);
+        let kb = kb_of(row.get(1))?;
+        let title: Option<String> = row.get(3);
+        evidence.entry(kb).or_default().push(ReleaseEvidence {
+            // CVRF documents title their releases; WES-NG does not.
+            from_document: title.is_some(),
+            vulnerabilities: per_source.get(&(source, kb)).map_or(0, BTreeSet::len),
+            date: date_of(row.get(2), "updates")?,
+            title,
+        });
+    }
+    let kbs: HashMap<Kb, (Date, Option<String>)> = evidence
+        .into_iter()
+        .filter_map(|(kb, e)| pick_release(e).map(|release| (kb, release)))
+        .collect();
     for statement in ["DELETE FROM kb_summary", "DELETE FROM kb_software"] {
         sqlx::query(statement)
             .execute(&mut *conn)
@@ -375,7 +388,7 @@ async fn build_slice(conn: &mut SqliteConnection, family: &str) -> Result<Catalo
         slice.products.push(infos[id].clone());
     }
     let rows = sqlx::query(
-        "SELECT f.kb, f.product_id, f.sub_type, f.fixed_builds, f.supersedes, f.cves
+        "SELECT f.kb, f.product_id, f.sub_type, f.fixed_builds, f.supersedes, f.cves, f.severity
          FROM fixes f JOIN products p ON p.id = f.product_id WHERE p.os_family = ?",
     )
     .bind(family)
@@ -390,6 +403,7 @@ async fn build_slice(conn: &mut SqliteConnection, family: &str) -> Result<Catalo
             fixed_builds: split_lines(row.get(3)),
             supersedes: split_kbs(row.get(4)),
             cves: split_ids(row.get(5)),
+            severity: row.get(6),
         });
     }
     let rows = sqlx::query(
