@@ -483,36 +483,33 @@ fn machine(fields: &[Field]) -> Result<Systeminfo, InventoryError> {
         });
     };
     let version_field = &fields[v];
-    if v < 2 {
-        let (field, detail) = if v == 1 {
-            (
-                "Host Name",
-                format!(
-                    "the first field, line {}, is already the OS Name",
-                    fields[0].line
-                ),
-            )
-        } else {
-            (
-                "OS Name",
-                format!(
-                    "line {}: the OS Version is the first field",
-                    version_field.line
-                ),
-            )
-        };
-        return Err(InventoryError::MissingField { field, detail });
+    if v == 0 {
+        return Err(InventoryError::MissingField {
+            field: "OS Name",
+            detail: format!(
+                "line {}: the OS Version is the first field",
+                version_field.line
+            ),
+        });
     }
     let version = OsVersion::parse(&version_field.value).expect("the anchor parses");
-    let (host_field, name_field) = (&fields[v - 2], &fields[v - 1]);
-    let host = host_field.value.trim().to_string();
-    if host.is_empty() {
-        return Err(InventoryError::field(
-            host_field.line,
-            &host_field.label,
-            "the host name is empty",
-        ));
-    }
+    let name_field = &fields[v - 1];
+    // A published file may have had its Host Name line removed (the es-ar sample): the
+    // machine is then known by its product id alone, and its host name is empty.
+    let host = match v.checked_sub(2).map(|i| &fields[i]) {
+        Some(host_field) => {
+            let host = host_field.value.trim().to_string();
+            if host.is_empty() {
+                return Err(InventoryError::field(
+                    host_field.line,
+                    &host_field.label,
+                    "the host name is empty",
+                ));
+            }
+            host
+        }
+        None => String::new(),
+    };
     let name = text::normalize_spaces(&name_field.value);
     if name.is_empty() {
         return Err(InventoryError::field(
@@ -600,6 +597,12 @@ fn machine(fields: &[Field]) -> Result<Systeminfo, InventoryError> {
 
     let identity = match &product_id {
         Some(pid) => format!("{host}|{pid}"),
+        None if host.is_empty() => {
+            return Err(InventoryError::MissingField {
+                field: "Host Name",
+                detail: "and no Product ID either: nothing identifies the machine".into(),
+            });
+        }
         None => host.clone(),
     };
     let release = release_for_build(family, version.build).map(str::to_string);

@@ -53,6 +53,8 @@ const SYSTEMINFO: &[Expected] = &[
     // Spanish, CP850; host name and product id were redacted to "..." before publication.
     Expected { file: "10_1809_x64_education_es_systeminfo.txt", host: "...", product_id: "...", name: "Microsoft Windows 10 Education", family: Windows10, release: Some("1809"), build: 17763, arch: X64, service_pack: None, kbs: 9, announced: Some(9), listed: 9, first: Some(4486553), last: Some(4482887) },
     // CP437 with a no-break space (0xFF) as thousands separator.
+    // Host Name (and Domain, Logon Server) lines removed before publication: known by product id.
+    Expected { file: "10_1803_x64_enterprise_es-ar_20190307_systeminfo.txt", host: "", product_id: "00329-10180-00000-AA626", name: "Microsoft Windows 10 Enterprise", family: Windows10, release: Some("1803"), build: 17134, arch: X64, service_pack: None, kbs: 6, announced: Some(6), listed: 6, first: Some(4456655), last: Some(4487029) },
     Expected { file: "10_1809_x64_pro_en-us_20190307_systeminfo.txt", host: "DESKTOP-LOQ9L09", product_id: "00330-50000-00000-AAOEM", name: "Microsoft Windows 10 Pro", family: Windows10, release: Some("1809"), build: 17763, arch: X64, service_pack: None, kbs: 5, announced: Some(5), listed: 5, first: Some(4486553), last: Some(4482887) },
     Expected { file: "10_21H1_x64_enterprise_systeminfo.txt", host: "DESKTOP-92B51CV", product_id: "00329-00000-00003-AA837", name: "Microsoft Windows 10 Enterprise", family: Windows10, release: Some("21H1"), build: 19043, arch: X64, service_pack: None, kbs: 4, announced: Some(4), listed: 4, first: Some(4601554), last: Some(5003742) },
     // LF line ends, trailing spaces stripped ("Registered Organization:" ends at the colon).
@@ -183,7 +185,6 @@ fn every_data_file_is_in_a_table() {
         .iter()
         .map(|e| e.file)
         .chain(QFE.iter().map(|q| q.0))
-        .chain([ES_AR_WITHOUT_HOST_NAME])
         .collect();
     let unknown: Vec<&String> = names
         .iter()
@@ -196,15 +197,13 @@ fn every_data_file_is_in_a_table() {
     assert_eq!(names.len(), 48);
 }
 
-/// The Argentine file had its Host Name, Domain and Logon Server lines removed before
-/// publication: without a host name it cannot name a machine.
-const ES_AR_WITHOUT_HOST_NAME: &str = "10_1803_x64_enterprise_es-ar_20190307_systeminfo.txt";
-
+/// A systeminfo with neither a Host Name nor a Product ID names no machine.
 #[test]
-fn a_systeminfo_without_host_name_is_refused_with_the_reason() {
-    let bytes = data(ES_AR_WITHOUT_HOST_NAME);
-    assert_eq!(detect(&bytes), Some(Format::Systeminfo));
-    let err = parse(&bytes).unwrap_err();
+fn a_systeminfo_without_host_name_or_product_id_is_refused_with_the_reason() {
+    let text =
+        String::from_utf8(data("10_1803_x64_enterprise_es-ar_20190307_systeminfo.txt")).unwrap();
+    let without_product_id = text.replace("00329-10180-00000-AA626", "");
+    let err = parse(without_product_id.as_bytes()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -214,10 +213,6 @@ fn a_systeminfo_without_host_name_is_refused_with_the_reason() {
             }
         ),
         "{err:?}"
-    );
-    assert_eq!(
-        err.to_string(),
-        "the Host Name field is missing (the first field, line 1, is already the OS Name)"
     );
 }
 
