@@ -1,0 +1,297 @@
+//! The `kbgap` binary, run as a user runs it: a real SQLite file, real files in, exit codes
+//! and messages out. Bad input gets one clear line naming the file and the problem, a
+//! non-zero exit code, and leaves the database exactly as it was.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const KBGAP: &str = env!("CARGO_BIN_EXE_kbgap");
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+struct Sandbox {
+    dir: PathBuf,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        let dir = std::env::temp_dir().join(format!("kbgap-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Sandbox { dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(KBGAP)
+            .arg("--db")
+            .arg(format!("sqlite://{}", self.dir.join("kbgap.db").display()))
+            .args(args)
+            .env_remove("KBGAP_DB")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    }
+
+    /// Everything a user can see of the store.
+    fn state(&self) -> String {
+        [
+            self.ok(&["machines", "--json"]),
+            self.ok(&["missing", "--software", "microsoft-_-edge", "--json"]),
+            self.ok(&["missing", "--software", "microsoft-_-windows_7", "--json"]),
+            self.ok(&["missing", "--machine", "WS-1909-01", "--json"]),
+        ]
+        .join("\n")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn loaded(name: &str) -> Sandbox {
+    let sandbox = Sandbox::new(name);
+    sandbox.ok(&[
+        "catalog",
+        "import",
+        repo("crates/catalog/tests/data/wesng-2020-03-11.zip")
+            .to_str()
+            .unwrap(),
+    ]);
+    sandbox.ok(&["ingest", repo("demo").to_str().unwrap()]);
+    sandbox
+}
+
+/// Runs a command that must fail: one line on stderr naming `file`, exit code not 0, and
+/// the store unchanged.
+fn refused(sandbox: &Sandbox, args: &[&str], file: &str, problem: &str) {
+    let before = sandbox.state();
+    let out = sandbox.run(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(file), "names {file}: {stderr}");
+    assert!(
+        stderr.to_lowercase().contains(problem),
+        "says {problem:?}: {stderr}"
+    );
+    assert_eq!(sandbox.state(), before, "the store changed after {args:?}");
+}
+
+#[test]
+fn bad_catalog_files_are_refused_and_change_nothing() {
+    let sandbox = loaded("bad-catalog");
+    let good = repo("crates/catalog/tests/data/cvrf-2019-Mar.p0w3rsh3ll.xml.zst");
+    let good = good.to_str().unwrap();
+    let not_cvrf = sandbox.file(
+        "not-cvrf.xml",
+        b"<?xml version=\"1.0\"?><html><body>hello</body></html>",
+    );
+    refused(
+        &sandbox,
+        &["catalog", "import", good, &not_cvrf],
+        &not_cvrf,
+        "cvrf",
+    );
+    let header = sandbox.file(
+        "CVEs_20200101.csv",
+        b"\"Date\",\"CVE\",\"KB\"\n\"20200101\",\"CVE-2020-0001\",\"4540673\"\n",
+    );
+    refused(
+        &sandbox,
+        &["catalog", "import", good, &header],
+        &header,
+        "header",
+    );
+    let empty = sandbox.file("empty.xml", b"");
+    refused(
+        &sandbox,
+        &["catalog", "import", good, &empty],
+        &empty,
+        "empty",
+    );
+    let xml = std::fs::read_to_string(repo("../shared/data/catalog/msrc/cvrf-xml-p0w3rsh3ll/cvrfDocument-2019-Mar.xml"))
+        .unwrap_or_else(|_| "<?xml version=\"1.0\"?><cvrfdoc xmlns=\"http://www.icasi.org/CVRF/schema/cvrf/1.1\"><DocumentTitle>March 2019 Security Updates</DocumentTitle><vuln:Vulnerability xmlns:vuln=\"x\"><vuln:CVE>CVE-2019-0001".to_string());
+    let truncated = sandbox.file("2019-Mar.xml", &xml.as_bytes()[..xml.len() / 2]);
+    refused(
+        &sandbox,
+        &["catalog", "import", good, &truncated],
+        &truncated,
+        "truncated",
+    );
+    let unknown = sandbox.file("notes.bin", b"\x00\x01\x02 this is not a catalog \xff\xfe");
+    refused(
+        &sandbox,
+        &["catalog", "import", good, &unknown],
+        &unknown,
+        "",
+    );
+}
+
+#[test]
+fn bad_inventories_are_refused_and_change_nothing() {
+    let sandbox = loaded("bad-inventory");
+    let good = repo("demo/7_sp1_x64_enterprise_en-us_A_systeminfo.txt");
+    let good = good.to_str().unwrap();
+    let empty = sandbox.file("empty.txt", b"");
+    refused(&sandbox, &["ingest", good, &empty], &empty, "empty");
+    let text = std::fs::read_to_string(good).unwrap();
+    let cut = text.find("OS Version").unwrap();
+    let truncated = sandbox.file("truncated_systeminfo.txt", &text.as_bytes()[..cut]);
+    refused(
+        &sandbox,
+        &["ingest", good, &truncated],
+        &truncated,
+        "truncated",
+    );
+    let unknown = sandbox.file(
+        "photo.jpg",
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 not an inventory",
+    );
+    refused(
+        &sandbox,
+        &["ingest", good, &unknown],
+        &unknown,
+        "not a systeminfo",
+    );
+    let json = sandbox.file("bad.json", br#"[{"host": "PC1", "os": {"name": "Microsoft Windows 10 Pro", "build": "eighteen", "architecture": "x64"}, "installedKbs": []}]"#);
+    refused(&sandbox, &["ingest", good, &json], &json, "build");
+    let qfe =
+        repo("crates/cli/tests/data/ground-truth/7_sp1_x64_enterprise_en-us_20190305_qfe.txt");
+    let qfe = qfe.to_str().unwrap();
+    refused(&sandbox, &["ingest", good, qfe], qfe, "--one-machine");
+}
+
+#[test]
+fn reimports_are_idempotent_and_the_summary_is_printed() {
+    let sandbox = loaded("idempotent");
+    let before = sandbox.state();
+    let out = sandbox.ok(&[
+        "catalog",
+        "import",
+        repo("crates/catalog/tests/data/wesng-2020-03-11.zip")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(
+        out.contains("updates") && out.contains("CVEs") && out.contains(" s"),
+        "{out}"
+    );
+    assert!(out.contains("6 machines reassessed"), "{out}");
+    sandbox.ok(&["ingest", repo("demo").to_str().unwrap()]);
+    assert_eq!(sandbox.state(), before);
+}
+
+#[test]
+fn ingest_prints_one_line_per_machine_and_json_with_defenders_fields() {
+    let sandbox = Sandbox::new("ingest-json");
+    let out = sandbox.ok(&[
+        "ingest",
+        "--json",
+        "--one-machine",
+        repo(
+            "crates/cli/tests/data/ground-truth/7_sp1_x64_enterprise_en-us_20190305_systeminfo.txt",
+        )
+        .to_str()
+        .unwrap(),
+        repo("crates/cli/tests/data/ground-truth/7_sp1_x64_enterprise_en-us_20190305_qfe.txt")
+            .to_str()
+            .unwrap(),
+    ]);
+    let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(line["computerDnsName"], "WIN7SP1X64");
+    assert_eq!(line["osPlatform"], "Windows7");
+    assert_eq!(line["osBuild"], 7601);
+    assert_eq!(line["osArchitecture"], "64-bit");
+    assert_eq!(line["id"].as_str().unwrap().len(), 40);
+    // systeminfo lists 245 of its 273 hotfixes; the qfe table has them all.
+    assert_eq!(line["installedKbs"].as_array().unwrap().len(), 276);
+    let plain = sandbox.ok(&["ingest", repo("demo/fleet-2020-03.json").to_str().unwrap()]);
+    assert_eq!(plain.lines().count(), 5);
+    assert!(
+        plain.lines().all(|l| l.split_whitespace().count() >= 3),
+        "{plain}"
+    );
+}
+
+#[test]
+fn missing_prints_a_table_and_the_apis_json() {
+    let sandbox = loaded("missing");
+    let table = sandbox.ok(&["missing", "--software", "microsoft-_-edge"]);
+    assert!(table.lines().next().unwrap().starts_with("KB"), "{table}");
+    assert!(
+        table.contains("KB4540673") && table.contains("March 2020 Security Updates"),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&sandbox.ok(&["missing", "--software", "microsoft-_-edge", "--json"]))
+            .unwrap();
+    assert_eq!(json["value"][0]["id"], "4540673");
+    assert_eq!(json["value"][0]["machineMissedOn"], 4);
+    let out = sandbox.run(&["missing", "--software", "microsoft-_-nothing"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Software microsoft-_-nothing was not found")
+    );
+}
+
+#[test]
+fn a_token_from_the_cli_opens_the_served_api() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let sandbox = loaded("token");
+    let token = sandbox.ok(&["token", "--roles", "Software.Read.All", "--ttl", "5m"]);
+    let token = token.trim();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let out = sandbox.run(&["token", "--roles", "Software.Read.All", "--ttl", "5 years"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ttl"));
+
+    let mut server = Command::new(KBGAP)
+        .arg("--db")
+        .arg(format!(
+            "sqlite://{}",
+            sandbox.dir.join("kbgap.db").display()
+        ))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let address = line.trim().rsplit("http://").next().unwrap().to_string();
+    let get = |auth: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(stream, "GET /api/Software/microsoft-_-edge/getmissingkbs HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let ok = get(&format!("Authorization: Bearer {token}\r\n"));
+    let denied = get("");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(ok.contains("\"id\":\"4540673\""), "{ok}");
+    assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
+}
