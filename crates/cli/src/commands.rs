@@ -29,8 +29,9 @@ pub async fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Catalog(CatalogCommand::Import { paths }) => {
+            let started = Instant::now();
             let store = open_store(&cli.db).await?;
-            import_catalog(&store, files::read_catalog(&paths)?).await
+            import_catalog(&store, files::read_catalog(&paths)?, started).await
         }
         Command::Ingest(args) => {
             let store = open_store(&cli.db).await?;
@@ -82,15 +83,25 @@ pub fn progress_bar() -> impl Fn(Progress) + Sync {
     }
 }
 
+/// Imports parsed batches and prints the summary; `started` is when reading the files began,
+/// so the seconds printed are the whole import.
 pub async fn import_catalog(
     store: &SqliteStore,
     batches: Vec<kbgap_catalog::Batch>,
+    started: Instant,
 ) -> anyhow::Result<()> {
-    let started = Instant::now();
     let skipped: u64 = batches.iter().map(|b| b.skipped.total()).sum();
     let summary = store.import_catalog(batches, &progress_bar()).await?;
+    let kept = if summary.kept_previous > 0 {
+        format!(
+            " ({} empty documents did not replace the stored copies)",
+            summary.kept_previous
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "catalog: {} sources imported; {} updates, {} products, {} CVEs; {} machines reassessed; {} records skipped by rule; {:.1} s",
+        "catalog: {} sources imported{kept}; {} updates, {} products, {} CVEs; {} machines reassessed; {} records skipped by rule; {:.1} s",
         summary.sources,
         summary.updates,
         summary.products,

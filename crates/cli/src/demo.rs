@@ -30,7 +30,7 @@ pub async fn run(args: &DemoArgs, configured_url: Option<String>) -> anyhow::Res
     let store = crate::commands::open_store(&url).await?;
     let batches = kbgap_catalog::parse_bytes(CATALOG_NAME, CATALOG)
         .map_err(|e| anyhow::anyhow!("{CATALOG_NAME}: {e}"))?;
-    import_catalog(&store, batches).await?;
+    import_catalog(&store, batches, std::time::Instant::now()).await?;
     let mut machines = Vec::new();
     for (name, bytes) in INVENTORIES {
         match kbgap_inventory::parse(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))? {

@@ -39,12 +39,17 @@ pub(crate) async fn import(
 ) -> Result<CatalogSummary> {
     let product_ids = upsert_products(conn, batches).await?;
     let total = batches.len() as u64;
+    let mut kept_previous = 0;
     for (done, batch) in batches.iter().enumerate() {
         progress(Progress {
             stage: "writing catalog",
             done: done as u64,
             total,
         });
+        if batch.is_empty() && has_fixes(conn, &batch.source).await? {
+            kept_previous += 1;
+            continue;
+        }
         replace_source(conn, batch, &product_ids).await?;
     }
     progress(Progress {
@@ -64,7 +69,8 @@ pub(crate) async fn import(
         done: 1,
         total: 1,
     });
-    summary.sources = total;
+    summary.sources = total - kept_previous;
+    summary.kept_previous = kept_previous;
     Ok(summary)
 }
 
@@ -110,6 +116,15 @@ async fn upsert_products(
         ids.insert(name.to_string(), id);
     }
     Ok(ids)
+}
+
+async fn has_fixes(conn: &mut SqliteConnection, source: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM fixes WHERE source = ? LIMIT 1")
+        .bind(source)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(found.is_some())
 }
 
 /// Replaces everything an earlier import of this batch's source contributed.
@@ -278,6 +293,7 @@ async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
     }
     Ok(CatalogSummary {
         sources: 0,
+        kept_previous: 0,
         updates: summaries.len() as u64,
         products: used_products.len() as u64,
         cves: all_cves.len() as u64,

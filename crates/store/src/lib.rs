@@ -11,6 +11,8 @@
 //! (a machine ingested or removed, a catalog import), so the software call is one indexed
 //! query and a crash never leaves aggregates that disagree with the data.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod shared;
 
 use std::future::Future;
@@ -99,8 +101,9 @@ pub struct IngestedMachine {
 /// The storage interface every backend implements.
 pub trait Store: Clone + Send + Sync + 'static {
     /// Imports catalog batches in one transaction: each batch replaces what an earlier
-    /// import of the same source contributed, and every stored machine is reassessed. On any
-    /// error nothing changes.
+    /// import of the same source contributed (except that an empty batch never replaces a
+    /// stored source that has fixes), and every stored machine is reassessed. On any error
+    /// nothing changes.
     fn import_catalog(
         &self,
         batches: Vec<Batch>,

@@ -10,6 +10,9 @@ use kbgap_engine::Assessment;
 pub struct CatalogSummary {
     /// Sources (CVRF documents, WES-NG CSVs) written by this import.
     pub sources: u64,
+    /// Sources left as they were because this import's copy was empty while the stored one
+    /// was not (MSRC has served emptied months; a last good copy is never replaced by one).
+    pub kept_previous: u64,
     /// Distinct KBs, products and CVE ids in the whole catalog after the import.
     pub updates: u64,
     pub products: u64,
