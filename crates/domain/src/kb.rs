@@ -86,14 +86,14 @@ impl Kb {
                 while j < bytes.len() && bytes[j].is_ascii_digit() {
                     j += 1;
                 }
-                if j > start && j - start <= 8 {
-                    if let Ok(kb) = text[start..j]
+                if j > start
+                    && j - start <= 8
+                    && let Ok(kb) = text[start..j]
                         .parse::<u32>()
                         .map_err(|_| ())
                         .and_then(|n| Kb::new(n).map_err(|_| ()))
-                    {
-                        return Some(kb);
-                    }
+                {
+                    return Some(kb);
                 }
             }
             i += 1;

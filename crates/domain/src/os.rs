@@ -366,10 +366,10 @@ impl OsTarget {
             return false;
         }
         let release = self.release.as_deref().or(self.family.implicit_release());
-        if let (Some(want), Some(have)) = (release, os.effective_release()) {
-            if !want.eq_ignore_ascii_case(have) {
-                return false;
-            }
+        if let (Some(want), Some(have)) = (release, os.effective_release())
+            && !want.eq_ignore_ascii_case(have)
+        {
+            return false;
         }
         if self.arch.is_some_and(|a| a != os.arch) {
             return false;

@@ -59,7 +59,7 @@ fn made_up(i: usize, english: &str) -> String {
     let mut word: String = (0..1 + (i * 7 + 3) % 4)
         .map(|k| SYLLABLES[(i + k * 3) % SYLLABLES.len()])
         .collect();
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         word.push_str(": qua");
     }
     if word.len() == english.len() {

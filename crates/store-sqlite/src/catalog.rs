@@ -209,11 +209,11 @@ async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
         let product_id: i64 = row.get(1);
         used_products.insert(product_id);
         let info = &products[&product_id];
-        if info.kind == ProductKind::OperatingSystem {
-            if let Some(build) = info.platform.as_ref().and_then(|t| t.base_build()) {
-                let entry = os_builds.entry(kb).or_insert(build);
-                *entry = (*entry).max(build);
-            }
+        if info.kind == ProductKind::OperatingSystem
+            && let Some(build) = info.platform.as_ref().and_then(|t| t.base_build())
+        {
+            let entry = os_builds.entry(kb).or_insert(build);
+            *entry = (*entry).max(build);
         }
         let cves = split_ids(row.get(2));
         all_cves.extend(cves.iter().filter(|c| c.starts_with("CVE-")).cloned());

@@ -34,9 +34,9 @@ impl Assessor {
         conn: &mut SqliteConnection,
         machine: &MachineInventory,
     ) -> Result<Assessment> {
-        if !self.slices.contains_key(&machine.os.family) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.slices.entry(machine.os.family) {
             let loaded = slice(conn, &machine.os).await?;
-            self.slices.insert(machine.os.family, loaded);
+            e.insert(loaded);
         }
         Ok(assess(
             machine,
@@ -186,7 +186,7 @@ fn parse_inventory(json: &str) -> Result<MachineInventory> {
 fn machine_record(row: &SqliteRow) -> Result<MachineRecord> {
     let id: String = row.get("id");
     Ok(MachineRecord {
-        id: MachineId::parse(&id).ok_or_else(|| StoreError::Corrupt {
+        id: MachineId::parse(&id).ok_or(StoreError::Corrupt {
             table: "machines",
             column: "id",
             detail: id,
