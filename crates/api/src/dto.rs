@@ -58,9 +58,10 @@ pub(crate) fn entity<T: serde::Serialize>(base: &str, context: &str, entity: &T)
     json_response(serde_json::to_vec(&body).expect("DTOs serialize"))
 }
 
+/// Defender's `PublicProductFixDto`, one line of a getmissingkbs answer.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ProductFixDto {
+pub struct ProductFixDto {
     id: String,
     name: String,
     os_build: Option<u32>,

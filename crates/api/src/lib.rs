@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
 pub use auth::Caller;
-pub use dto::missing_kbs_body;
+pub use dto::{ProductFixDto, missing_kbs_body};
 pub use error::{ApiError, ApiErrorKind};
 
 /// Shared state of the API.

@@ -10,7 +10,7 @@ use kbgap_domain::{MachineId, MachineInventory, SoftwareId};
 use kbgap_store::{ListQuery, MissingKb, Progress, Store};
 use kbgap_store_sqlite::SqliteStore;
 
-use crate::{CatalogCommand, Cli, Command, IngestArgs, MissingArgs, TokenArgs, files};
+use crate::{CatalogCommand, CheckArgs, Cli, Command, IngestArgs, MissingArgs, TokenArgs, files};
 
 /// Opens the store the URL names. Only the embedded SQLite backend exists so far; other
 /// schemes are refused with a message that says so.
@@ -40,6 +40,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Missing(args) => {
             let store = open_store(&cli.db).await?;
             missing(&store, &args, &public_url(&cli.public_url, None)).await
+        }
+        Command::Check(args) => {
+            let store = if args.catalog.is_empty() {
+                open_store(&cli.db).await?
+            } else {
+                let store = SqliteStore::connect("sqlite::memory:").await?;
+                let batches = files::read_catalog(&args.catalog)?;
+                store.import_catalog(batches, &progress_bar()).await?;
+                store
+            };
+            check(&store, &args).await
         }
         Command::Machines(flag) => {
             let store = open_store(&cli.db).await?;
@@ -122,6 +133,43 @@ pub async fn ingest(store: &SqliteStore, args: &IngestArgs) -> anyhow::Result<()
     Ok(())
 }
 
+async fn check(store: &SqliteStore, args: &CheckArgs) -> anyhow::Result<()> {
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .context("--as-of")?;
+    for (inventory, source) in files::read_inventories(&args.paths, args.one_machine)? {
+        let rows = store.missing_for(&inventory, as_of).await?;
+        let os = &inventory.os;
+        if args.json {
+            let line = serde_json::json!({
+                "source": source,
+                "id": inventory.id(),
+                "computerDnsName": inventory.host,
+                "osPlatform": os.family.defender_platform(),
+                "version": os.defender_version(),
+                "osBuild": os.build,
+                "value": rows.iter().map(kbgap_api::ProductFixDto::from).collect::<Vec<_>>(),
+            });
+            println!("{line}");
+        } else {
+            println!(
+                "{} ({} {}, build {}): {} missing security updates",
+                inventory.host,
+                os.family.defender_platform(),
+                os.defender_version(),
+                os.build,
+                rows.len()
+            );
+            print_table(&rows);
+            println!();
+        }
+    }
+    Ok(())
+}
+
 fn print_machine(id: &MachineId, inventory: &MachineInventory, json: bool) {
     let os = &inventory.os;
     if json {
@@ -193,11 +241,16 @@ async fn missing(store: &SqliteStore, args: &MissingArgs, base: &str) -> anyhow:
         );
         return Ok(());
     }
+    print_table(&rows);
+    Ok(())
+}
+
+fn print_table(rows: &[MissingKb]) {
     println!(
         "{:<9} {:<10} {:<34} {:>8} {:>5}  PRODUCTS",
         "KB", "RELEASED", "NAME", "MACHINES", "CVES"
     );
-    for row in &rows {
+    for row in rows {
         println!(
             "KB{:<7} {:<10} {:<34} {:>8} {:>5}  {}",
             row.kb,
@@ -211,7 +264,6 @@ async fn missing(store: &SqliteStore, args: &MissingArgs, base: &str) -> anyhow:
     if rows.is_empty() {
         println!("(no missing security updates)");
     }
-    Ok(())
 }
 
 /// The token issuer of this database, creating its key and tenant id on first use.

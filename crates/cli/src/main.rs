@@ -41,6 +41,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Print the KBs a software or a machine misses (the getmissingkbs answer).
     Missing(MissingArgs),
+    /// Check inventories against the catalog without storing them (a WES-NG-style one-shot).
+    Check(CheckArgs),
     /// List stored machines.
     Machines(JsonFlag),
     /// Serve the Defender-compatible API.
@@ -97,6 +99,26 @@ pub struct MissingArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Inventories (systeminfo, wmic qfe, kbgap JSON), files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Catalog files or folders to check against instead of the database's catalog (read
+    /// into a temporary in-memory database).
+    #[arg(long)]
+    pub catalog: Vec<PathBuf>,
+    /// The files describe one machine (its systeminfo plus wmic qfe tables): merge them.
+    #[arg(long)]
+    pub one_machine: bool,
+    /// Evaluate against the catalog as it stood on this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// One JSON object per machine and line: the machine's fields and Defender's `value`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct JsonFlag {
     #[arg(long)]
     pub json: bool,
@@ -131,6 +153,12 @@ pub struct DemoArgs {
 }
 
 fn main() -> ExitCode {
+    // `kbgap missing ... | head` must end quietly, as Unix tools do, not panic on EPIPE.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let filter =
         std::env::var("KBGAP_LOG").unwrap_or_else(|_| "warn,kbgap=info,kbgap_api=info".into());

@@ -295,3 +295,38 @@ fn a_token_from_the_cli_opens_the_served_api() {
     assert!(ok.contains("\"id\":\"4540673\""), "{ok}");
     assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
 }
+
+#[test]
+fn check_answers_without_storing_and_agrees_with_missing() {
+    let sandbox = loaded("check");
+    let fleet = repo("demo/fleet-2020-03.json");
+    let fleet = fleet.to_str().unwrap();
+    let out = sandbox.ok(&["check", "--json", fleet]);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    let stored: serde_json::Value =
+        serde_json::from_str(&sandbox.ok(&["missing", "--machine", "WS-1909-01", "--json"]))
+            .unwrap();
+    let checked = lines
+        .iter()
+        .find(|l| l["computerDnsName"] == "WS-1909-01")
+        .unwrap();
+    assert_eq!(checked["value"], stored["value"]);
+    // As of the day before March's release, February's update was the newest.
+    let before = sandbox.ok(&["check", "--json", "--as-of", "2020-03-09", fleet]);
+    assert!(before.lines().all(
+        |l| serde_json::from_str::<serde_json::Value>(l).unwrap()["value"] == serde_json::json!([])
+    ));
+    // A catalog given on the command line, and an empty database: nothing is stored.
+    let empty = Sandbox::new("check-empty");
+    let catalog = repo("crates/catalog/tests/data/wesng-2020-03-11.zip");
+    let table = empty.ok(&["check", "--catalog", catalog.to_str().unwrap(), fleet]);
+    assert!(
+        table.contains("WS-1909-01 (Windows10 1909, build 18363): 1 missing"),
+        "{table}"
+    );
+    assert_eq!(empty.ok(&["machines"]), "");
+}

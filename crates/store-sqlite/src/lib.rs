@@ -195,6 +195,15 @@ impl Store for SqliteStore {
         machines::missing_by_machine(&mut conn, id, as_of).await
     }
 
+    async fn missing_for(
+        &self,
+        inventory: &MachineInventory,
+        as_of: Option<Date>,
+    ) -> Result<Vec<MissingKb>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        machines::missing_for(&mut conn, inventory, as_of).await
+    }
+
     async fn catalog_slice(&self, os: &OsInfo) -> Result<CatalogSlice> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         catalog::slice(&mut conn, os).await

@@ -369,9 +369,19 @@ pub(crate) async fn missing_by_machine(
     let Some(inventory) = inventory else {
         return Ok(None);
     };
-    let inventory = parse_inventory(&inventory)?;
+    missing_for(conn, &parse_inventory(&inventory)?, as_of)
+        .await
+        .map(Some)
+}
+
+/// The getmissingkbs answer for one inventory, stored or not, assessed now.
+pub(crate) async fn missing_for(
+    conn: &mut SqliteConnection,
+    inventory: &MachineInventory,
+    as_of: Option<Date>,
+) -> Result<Vec<MissingKb>> {
     let catalog = slice(conn, &inventory.os).await?;
-    let assessment = assess(&inventory, &catalog, AssessOptions { as_of });
+    let assessment = assess(inventory, &catalog, AssessOptions { as_of });
     let kbs: BTreeSet<i64> = assessment
         .missing
         .iter()
@@ -418,5 +428,5 @@ pub(crate) async fn missing_by_machine(
             }
         })
         .collect();
-    Ok(Some(result))
+    Ok(result)
 }

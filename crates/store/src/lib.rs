@@ -154,6 +154,14 @@ pub trait Store: Clone + Send + Sync + 'static {
         as_of: Option<Date>,
     ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
 
+    /// Missing KBs of an inventory that need not be stored (`kbgap check`), as the machine
+    /// call would answer for it.
+    fn missing_for(
+        &self,
+        inventory: &MachineInventory,
+        as_of: Option<Date>,
+    ) -> impl Future<Output = Result<Vec<MissingKb>>> + Send;
+
     /// The catalog slice an assessment of a machine with this OS reads.
     fn catalog_slice(
         &self,
