@@ -10,7 +10,9 @@ use kbgap_domain::{MachineId, MachineInventory, SoftwareId};
 use kbgap_store::{ListQuery, MissingKb, Progress, Store};
 use kbgap_store_sqlite::SqliteStore;
 
-use crate::{CatalogCommand, CheckArgs, Cli, Command, IngestArgs, MissingArgs, TokenArgs, files};
+use crate::{
+    CatalogCommand, CheckArgs, Cli, Command, ExplainArgs, IngestArgs, MissingArgs, TokenArgs, files,
+};
 
 /// Opens the store the URL names. Only the embedded SQLite backend exists so far; other
 /// schemes are refused with a message that says so.
@@ -51,6 +53,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 store
             };
             check(&store, &args).await
+        }
+        Command::Explain(args) => {
+            let store = open_store(&cli.db).await?;
+            explain(&store, &args).await
         }
         Command::Machines(flag) => {
             let store = open_store(&cli.db).await?;
@@ -166,6 +172,74 @@ async fn check(store: &SqliteStore, args: &CheckArgs) -> anyhow::Result<()> {
             print_table(&rows);
             println!();
         }
+    }
+    Ok(())
+}
+
+async fn explain(store: &SqliteStore, args: &ExplainArgs) -> anyhow::Result<()> {
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .context("--as-of")?;
+    let kb: kbgap_domain::Kb = args
+        .kb
+        .parse()
+        .with_context(|| format!("--kb {:?}", args.kb))?;
+    let record = store
+        .machine(&args.machine)
+        .await?
+        .with_context(|| format!("Machine {} was not found", args.machine))?;
+    let slice = store.catalog_slice(&record.inventory.os).await?;
+    let why = kbgap_engine::explain(
+        &record.inventory,
+        &slice,
+        kbgap_engine::AssessOptions { as_of },
+        kb,
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&why)?);
+        return Ok(());
+    }
+    println!("{}", why.summary);
+    if let (Some(date), Some(title)) = (why.release_date, &why.title) {
+        println!("  released {date} ({title})");
+    }
+    for product in &why.products {
+        let open: Vec<&str> = product
+            .vulnerabilities
+            .iter()
+            .filter(|v| v.open)
+            .map(|v| v.id.as_str())
+            .collect();
+        println!(
+            "  {}: fixes {} vulnerabilities, {} still open{}",
+            product.product,
+            product.vulnerabilities.len(),
+            open.len(),
+            if open.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", open.join(", "))
+            }
+        );
+    }
+    for step in &why.chain {
+        let source = if step.source == "msrc" {
+            "MSRC supersedence"
+        } else {
+            "inferred cumulative chain"
+        };
+        println!("  KB{} supersedes KB{} ({source})", step.newer, step.older);
+    }
+    if !why.installed_considered.is_empty() {
+        let list: Vec<String> = why
+            .installed_considered
+            .iter()
+            .map(|k| format!("KB{k}"))
+            .collect();
+        println!("  installed updates considered: {}", list.join(", "));
     }
     Ok(())
 }

@@ -43,6 +43,8 @@ pub enum Command {
     Missing(MissingArgs),
     /// Check inventories against the catalog without storing them (a WES-NG-style one-shot).
     Check(CheckArgs),
+    /// Explain why a KB is, or is not, reported for a machine.
+    Explain(ExplainArgs),
     /// List stored machines.
     Machines(JsonFlag),
     /// Serve the Defender-compatible API.
@@ -114,6 +116,22 @@ pub struct CheckArgs {
     #[arg(long)]
     pub as_of: Option<String>,
     /// One JSON object per machine and line: the machine's fields and Defender's `value`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A machine id (40 hex characters) or computer name.
+    #[arg(long)]
+    pub machine: String,
+    /// The KB, with or without the "KB" prefix.
+    #[arg(long)]
+    pub kb: String,
+    /// Evaluate against the catalog as it stood on this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Print the explanation as JSON (the API's body).
     #[arg(long)]
     pub json: bool,
 }

@@ -330,3 +330,28 @@ fn check_answers_without_storing_and_agrees_with_missing() {
     );
     assert_eq!(empty.ok(&["machines"]), "");
 }
+
+#[test]
+fn explain_says_why_in_words_and_json() {
+    let sandbox = loaded("explain");
+    let words = sandbox.ok(&["explain", "--machine", "WS-1909-01", "--kb", "KB4540673"]);
+    assert!(words.starts_with("KB4540673 is missing"), "{words}");
+    assert!(
+        words.contains("Windows 10 Version 1909 for x64-based Systems"),
+        "{words}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&sandbox.ok(&[
+        "explain",
+        "--machine",
+        "WS-1909-01",
+        "--kb",
+        "4528760",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(json["verdict"]["status"], "coveredByInstalled", "{json}");
+    assert_eq!(json["verdict"]["installed"], "4532693");
+    assert!(!json["chain"].as_array().unwrap().is_empty());
+    let patched = sandbox.ok(&["explain", "--machine", "WS-1909-03", "--kb", "4540673"]);
+    assert!(patched.starts_with("KB4540673 is installed"), "{patched}");
+}

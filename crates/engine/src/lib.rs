@@ -16,12 +16,14 @@
 //! leaves implicit, so an installed cumulative update closes every earlier one.
 
 mod chains;
+mod explain;
 mod products;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use kbgap_domain::{Date, Kb, MachineInventory, ProductInfo, SoftwareId};
 
+pub use explain::{ChainStep, Explanation, ProductFinding, Verdict, VulnerabilityState, explain};
 pub use products::{inbox_dotnet_versions, select_products, software_rank};
 
 /// One fix row: `kb` fixes `cves` on `products[product]`.
@@ -96,63 +98,119 @@ fn is_security_only(sub_type: Option<&str>) -> bool {
     })
 }
 
+/// What an assessment knows about one machine before deciding what it misses: its
+/// products, the known fix rows, supersedence (explicit and inferred), and what its
+/// installed updates and build revision cover. [`assess`] and [`explain`] share it, so an
+/// explanation can never disagree with the answer.
+pub(crate) struct Evaluation<'a> {
+    pub(crate) catalog: &'a CatalogSlice,
+    pub(crate) selected: Vec<usize>,
+    pub(crate) selected_set: HashSet<usize>,
+    /// Fix rows of KBs known at the evaluation date.
+    pub(crate) fixes: Vec<&'a Fix>,
+    /// newer → the KBs it supersedes.
+    pub(crate) supersedes: HashMap<Kb, HashSet<Kb>>,
+    /// The (newer, older) pairs that only the inferred cumulative chains supply.
+    pub(crate) inferred: HashSet<(Kb, Kb)>,
+    /// older → the newer KBs of this machine's products that supersede it.
+    pub(crate) superseded_by: HashMap<Kb, Vec<Kb>>,
+    /// Installed KBs, and those whose FixedBuild the machine's revision reaches.
+    pub(crate) reached: HashSet<Kb>,
+    /// `reached` and everything it supersedes.
+    pub(crate) covered: HashSet<Kb>,
+}
+
+impl<'a> Evaluation<'a> {
+    pub(crate) fn new(
+        machine: &MachineInventory,
+        catalog: &'a CatalogSlice,
+        options: AssessOptions,
+    ) -> Self {
+        let selected = select_products(&machine.os, &catalog.products);
+        let selected_set: HashSet<usize> = selected.iter().copied().collect();
+        let known = |kb: &Kb| {
+            catalog
+                .updates
+                .get(kb)
+                .is_some_and(|u| options.as_of.is_none_or(|cut| u.release_date <= cut))
+        };
+        let fixes: Vec<&Fix> = catalog.fixes.iter().filter(|f| known(&f.kb)).collect();
+        let relevant: HashSet<Kb> = fixes
+            .iter()
+            .filter(|f| selected_set.contains(&f.product))
+            .map(|f| f.kb)
+            .collect();
+
+        // Supersedence: explicit rows plus the inferred cumulative chains.
+        let mut supersedes: HashMap<Kb, HashSet<Kb>> = HashMap::new();
+        for fix in &fixes {
+            for &old in &fix.supersedes {
+                if old != fix.kb {
+                    supersedes.entry(fix.kb).or_default().insert(old);
+                }
+            }
+        }
+        let mut inferred = HashSet::new();
+        for (newer, older) in chains::inferred_edges(catalog, &fixes, &selected) {
+            if supersedes.entry(newer).or_default().insert(older) {
+                inferred.insert((newer, older));
+            }
+        }
+        let mut superseded_by: HashMap<Kb, Vec<Kb>> = HashMap::new();
+        for (&newer, olders) in &supersedes {
+            if relevant.contains(&newer) {
+                for &old in olders {
+                    superseded_by.entry(old).or_default().push(newer);
+                }
+            }
+        }
+
+        // What the machine has: its KBs, the cumulative updates its build revision reaches,
+        // and everything those supersede.
+        let mut reached: HashSet<Kb> = machine.installed_kbs.iter().copied().collect();
+        if let Some(revision) = machine.os.revision {
+            for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
+                if fix
+                    .fixed_builds
+                    .iter()
+                    .any(|b| build_reached(b, machine.os.build, revision))
+                {
+                    reached.insert(fix.kb);
+                }
+            }
+        }
+        let covered = closure(&reached, &supersedes);
+        Evaluation {
+            catalog,
+            selected,
+            selected_set,
+            fixes,
+            supersedes,
+            inferred,
+            superseded_by,
+            reached,
+            covered,
+        }
+    }
+}
+
 /// Assesses one machine against a catalog slice.
 pub fn assess(
     machine: &MachineInventory,
     catalog: &CatalogSlice,
     options: AssessOptions,
 ) -> Assessment {
-    let selected = select_products(&machine.os, &catalog.products);
-    let selected_set: HashSet<usize> = selected.iter().copied().collect();
-    let known = |kb: &Kb| {
-        catalog
-            .updates
-            .get(kb)
-            .is_some_and(|u| options.as_of.is_none_or(|cut| u.release_date <= cut))
-    };
-    let fixes: Vec<&Fix> = catalog.fixes.iter().filter(|f| known(&f.kb)).collect();
-    let relevant: HashSet<Kb> = fixes
-        .iter()
-        .filter(|f| selected_set.contains(&f.product))
-        .map(|f| f.kb)
-        .collect();
-
-    // Supersedence: explicit rows plus the inferred cumulative chains.
-    let mut supersedes: HashMap<Kb, HashSet<Kb>> = HashMap::new();
-    for fix in &fixes {
-        for &old in &fix.supersedes {
-            if old != fix.kb {
-                supersedes.entry(fix.kb).or_default().insert(old);
-            }
-        }
-    }
-    for (newer, older) in chains::inferred_edges(catalog, &fixes, &selected) {
-        supersedes.entry(newer).or_default().insert(older);
-    }
-    let mut superseded_by: HashMap<Kb, Vec<Kb>> = HashMap::new();
-    for (&newer, olders) in &supersedes {
-        if relevant.contains(&newer) {
-            for &old in olders {
-                superseded_by.entry(old).or_default().push(newer);
-            }
-        }
-    }
-
-    // What the machine has: its KBs, the cumulative updates its build revision reaches,
-    // and everything those supersede.
-    let mut reached: HashSet<Kb> = machine.installed_kbs.iter().copied().collect();
-    if let Some(revision) = machine.os.revision {
-        for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
-            if fix
-                .fixed_builds
-                .iter()
-                .any(|b| build_reached(b, machine.os.build, revision))
-            {
-                reached.insert(fix.kb);
-            }
-        }
-    }
-    let covered = closure(&reached, &supersedes);
+    let evaluation = Evaluation::new(machine, catalog, options);
+    let Evaluation {
+        selected,
+        selected_set,
+        fixes,
+        supersedes,
+        superseded_by,
+        covered,
+        ..
+    } = &evaluation;
+    let selected = selected.clone();
 
     // Open vulnerabilities per product. A fix row naming no vulnerability (old bulletin rows)
     // stands for itself; an advisory without a severity is guidance, not a security fix

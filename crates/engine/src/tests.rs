@@ -407,3 +407,64 @@ fn advisories_without_a_severity_are_not_reported() {
     let m = machine(OsFamily::Windows10, 18363, None, &[5001]);
     assert_eq!(missing(&b.0, &m, None), vec![5003]);
 }
+
+#[test]
+fn explanations_agree_with_the_answer() {
+    use crate::{Verdict, explain};
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(1999, "2018-11-13", os, &["CVE-9"], &[], None);
+    b.fix(2000, "2018-12-11", os, &["CVE-0", "CVE-00"], &[1999], None);
+    b.fix(2005, "2018-12-19", os, &["CVE-OOB"], &[], None);
+    b.fix(2001, "2019-01-08", os, &["CVE-1", "CVE-OOB"], &[2000], None);
+    b.fix(2002, "2019-01-08", os, &["CVE-1", "CVE-OOB"], &[], None);
+    b.fix(2011, "2019-02-12", os, &["CVE-3"], &[2001], None);
+    let m = machine(OsFamily::Windows7, 7601, None, &[2000]);
+    let why = |n: u32| explain(&m, &b.0, AssessOptions::default(), kb(n));
+    assert_eq!(why(2011).verdict, Verdict::Missing);
+    assert_eq!(why(2005).verdict, Verdict::Missing);
+    assert_eq!(why(2000).verdict, Verdict::Installed);
+    let covered = why(1999);
+    assert_eq!(
+        covered.verdict,
+        Verdict::CoveredByInstalled {
+            installed: kb(2000)
+        }
+    );
+    assert_eq!(covered.chain.len(), 1);
+    assert_eq!(covered.chain[0].source, "msrc");
+    let superseded = why(2001);
+    assert_eq!(
+        superseded.verdict,
+        Verdict::SupersededByMissing { reported: kb(2011) }
+    );
+    assert!(
+        superseded.summary.contains("KB2011"),
+        "{}",
+        superseded.summary
+    );
+    assert!(
+        matches!(why(2002).verdict, Verdict::AlternativeReported { .. }),
+        "{:?}",
+        why(2002)
+    );
+    assert_eq!(why(9999).verdict, Verdict::Unknown);
+    let early = explain(
+        &m,
+        &b.0,
+        AssessOptions {
+            as_of: Some(date("2019-01-31")),
+        },
+        kb(2011),
+    );
+    assert!(matches!(early.verdict, Verdict::NotYetReleased { .. }));
+    let missing = why(2011);
+    assert_eq!(missing.products.len(), 1);
+    assert!(missing.products[0].vulnerabilities.iter().all(|v| v.open));
+}
