@@ -3,6 +3,12 @@
 ground-truth machines in shared/data/windows-update/ (Windows 10 1803 x64 and Windows 7 SP1
 x64, captured 2019-03-05), cut at the capture date, plus the machines' own files.
 
+The Windows 7 machine runs Office 2016 64-bit (Windows Update listed its MSPs), so the rows of
+the 64-bit Office 2016, Word, Excel, PowerPoint and Outlook 2016 products are kept too: those
+MSRC names ("Microsoft Word 2016 (64-bit edition)") and the bulletin-era rows that name the
+suite as the product and one of them as the component ("Microsoft Office 2016" /
+"Microsoft Word 2016 (64-bit edition)"), which kbgap's WES-NG reader files under the component.
+
 Rows are re-serialized with every field quoted, as in the original. A KB is kept when its release date (by kbgap's rule, see
 build_catalog_fixtures.release_dates) is on or before the cut; all its rows for the products
 are kept.
@@ -23,6 +29,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "crates", "cli", "tests", "data", "ground-truth")
 CUTOFF = "20190305"
 PRODUCTS = ["Windows 10 Version 1803 for x64-based Systems", "Windows 7 for x64-based Systems Service Pack 1"]
+OFFICE = [f"Microsoft {app} 2016 (64-bit edition)" for app in ("Office", "Word", "Excel", "PowerPoint", "Outlook")]
+
+
+def wanted(row):
+    product, component = row[4].strip(), row[5].strip()
+    if any(p in product for p in PRODUCTS):
+        return True
+    return product in OFFICE or (product == "Microsoft Office 2016" and component in OFFICE)
 
 
 def main():
@@ -38,7 +52,7 @@ def main():
     text = io.StringIO()
     writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(header)
-    kept = [f for f in rows if any(p in f[4] for p in PRODUCTS) and f[2] in released and released[f[2]] <= CUTOFF]
+    kept = [f for f in rows if wanted(f) and f[2] in released and released[f[2]] <= CUTOFF]
     writer.writerows(kept)
     os.makedirs(OUT, exist_ok=True)
     buffer = io.BytesIO()

@@ -12,6 +12,8 @@ use crate::RequestId;
 #[derive(Debug)]
 pub enum ApiErrorKind {
     BadRequest,
+    /// A query option that cannot be honoured (Defender's `ODataError`, a 400).
+    ODataError,
     Unauthorized,
     Forbidden,
     NotFound,
@@ -36,6 +38,11 @@ impl ApiError {
 
     pub fn bad_request(message: impl Into<String>, target: &RequestId) -> Self {
         Self::new(ApiErrorKind::BadRequest, message, target)
+    }
+
+    /// 400 `ODataError`: an invalid OData query option, `message` saying what and where.
+    pub fn odata(message: impl Into<String>, target: &RequestId) -> Self {
+        Self::new(ApiErrorKind::ODataError, message, target)
     }
 
     pub fn not_found(message: impl Into<String>, target: &RequestId) -> Self {
@@ -69,6 +76,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = match self.kind {
             ApiErrorKind::BadRequest => (StatusCode::BAD_REQUEST, "BadRequest"),
+            ApiErrorKind::ODataError => (StatusCode::BAD_REQUEST, "ODataError"),
             ApiErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             ApiErrorKind::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
             ApiErrorKind::NotFound => (StatusCode::NOT_FOUND, "ResourceNotFound"),

@@ -22,13 +22,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kbgap_auth::Issuer;
 use kbgap_domain::{MachineId, SoftwareId};
-use kbgap_store::Store;
+use kbgap_store::{MACHINE_FIELDS, SOFTWARE_FIELDS, Store};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
 pub use auth::Caller;
 pub use dto::{ProductFixDto, missing_kbs_body};
 pub use error::{ApiError, ApiErrorKind};
+pub use odata::SERVER_PAGE_SIZE;
 
 /// Shared state of the API.
 pub struct AppState<S> {
@@ -93,6 +94,12 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .with_state(state)
         .layer(middleware::from_fn(request_id))
         .layer(CompressionLayer::new())
+}
+
+/// The API router with another server page size than [`SERVER_PAGE_SIZE`]: the rows a
+/// list returns without `$top` before it links to the next page (tests use a small one).
+pub fn router_with_page_size<S: Store>(state: AppState<S>, page_size: u64) -> Router {
+    router(state).layer(axum::Extension(odata::ServerPage(page_size)))
 }
 
 async fn not_found(request: Request) -> Response {
@@ -171,21 +178,40 @@ async fn dispatch<S: Store>(
     debug_assert_eq!(method, Method::GET);
     let base = base_url(&state, &headers);
     let query = odata::ListOptions::parse(uri.query().unwrap_or(""), &id)?;
-    let internal = |e: kbgap_store::StoreError| ApiError::internal(e, &id);
+    let page = request
+        .extensions()
+        .get::<odata::ServerPage>()
+        .copied()
+        .unwrap_or(odata::ServerPage(SERVER_PAGE_SIZE));
+    let internal = |e: kbgap_store::StoreError| match e {
+        // Filters are validated against the same field tables the backends map, so this is
+        // a backend that lacks a translation: the client's request is still what is refused.
+        kbgap_store::StoreError::UnsupportedFilter(what) => {
+            ApiError::odata(format!("$filter: not supported by this store: {what}"), &id)
+        }
+        e => ApiError::internal(e, &id),
+    };
     let response = match resource {
         Resource::SoftwareList => {
             caller.require(SOFTWARE_READ)?;
-            let list_query = query.to_list_query(&["id", "name", "vendor"], &id)?;
+            let list = query.to_list(SOFTWARE_FIELDS, page, &id)?;
             let items = state
                 .store
-                .software_list(&list_query)
+                .software_list(&list.query)
                 .await
                 .map_err(internal)?;
-            dto::collection(
-                &base,
-                "Software",
-                items.iter().map(dto::SoftwareDto::from).collect(),
-            )
+            let total = match list.count {
+                true => Some(
+                    state
+                        .store
+                        .count_software(list.filter())
+                        .await
+                        .map_err(internal)?,
+                ),
+                false => None,
+            };
+            let items = items.iter().map(dto::SoftwareDto::from).collect();
+            list.respond(&base, &uri, "Software", items, total)
         }
         Resource::Software(key) => {
             caller.require(SOFTWARE_READ)?;
@@ -215,13 +241,20 @@ async fn dispatch<S: Store>(
         }
         Resource::MachineList => {
             caller.require(MACHINE_READ)?;
-            let list_query = query.to_list_query(&["id", "computerDnsName"], &id)?;
-            let items = state.store.machines(&list_query).await.map_err(internal)?;
-            dto::collection(
-                &base,
-                "Machines",
-                items.iter().map(dto::MachineDto::from).collect(),
-            )
+            let list = query.to_list(MACHINE_FIELDS, page, &id)?;
+            let items = state.store.machines(&list.query).await.map_err(internal)?;
+            let total = match list.count {
+                true => Some(
+                    state
+                        .store
+                        .count_machines(list.filter())
+                        .await
+                        .map_err(internal)?,
+                ),
+                false => None,
+            };
+            let items = items.iter().map(dto::MachineDto::from).collect();
+            list.respond(&base, &uri, "Machines", items, total)
         }
         Resource::Machine(key) => {
             caller.require(MACHINE_READ)?;

@@ -19,9 +19,12 @@
 //! - [`parse_bytes`], [`parse_reader`]: any of those, recognised by content, optionally
 //!   zstd-compressed (`.xml.zst` as published by msrc-cvrf-watch).
 //! - [`read_path`]: a file, or every catalog file under a folder.
+//! - [`applications`]: installed programs (an inventory's `Uninstall` entries) → the catalog
+//!   products they make a machine run.
 //! - [`release_dates`]: the release (date, title) of each KB across batches: the document
 //!   where it fixes the most vulnerabilities, not the earliest one that mentions it.
 
+pub mod applications;
 mod classify;
 mod cvrf;
 mod cvrf_json;

@@ -32,6 +32,13 @@
 //!   x64-based Systems Service Pack 1"). Otherwise the component is only a tag (modern rows
 //!   carry "Windows Kernel", or "Internet Explorer" for an OS update that fixes MSHTML) and
 //!   the row stays a fix of the OS.
+//! - Bulletin-era Office rows name the suite in `AffectedProduct` ("Microsoft Office 2016",
+//!   "Microsoft Office 2010 Service Pack 2 (64-bit editions)") and the product the update is
+//!   for in `AffectedComponent` ("Microsoft Word 2016 (64-bit edition)", "Microsoft Visio 2010
+//!   Service Pack 2 (32-bit editions)"), which is how MSRC names Office products since 2017.
+//!   When the component names a product of the suite's year, the row becomes a fix of that
+//!   product, so that a machine with Office but no Visio is not told it misses Visio updates
+//!   (see [`suite_component`]).
 
 use std::collections::HashMap;
 use std::io::{Read, Seek};
@@ -236,6 +243,10 @@ struct State {
     is_os: HashMap<u32, bool>,
     /// (OS product id, component) → `<component> on <OS>` product id.
     components: HashMap<(u32, String), u32>,
+    /// Product id → the year of the Office suite it names, if it names one.
+    suites: HashMap<u32, Option<String>>,
+    /// (suite product id, raw component) → the component's product id (or the suite's).
+    suite_components: HashMap<(u32, Box<[u8]>), u32>,
     last_date: Option<(Box<[u8]>, Date)>,
     supersedes: Vec<Kb>,
     /// KB → DatePosted → the vulnerability ids (or, for rows naming none, a row marker) under
@@ -296,6 +307,8 @@ impl State {
         let component = record.get(COMPONENT).unwrap_or_default();
         if may_be_component(component) {
             product = self.component_product(product, field(COMPONENT)?);
+        } else if component.starts_with(b"Microsoft ") {
+            product = self.suite_product(product, component, field(COMPONENT)?);
         }
 
         let vuln = match names::vuln_id(field(CVE)?) {
@@ -335,6 +348,30 @@ impl State {
         Some(date)
     }
 
+    /// The product a row of an Office suite tagged with `component` fixes (see the module
+    /// docs).
+    fn suite_product(&mut self, product: u32, raw: &[u8], component: &str) -> u32 {
+        let year = self
+            .suites
+            .entry(product)
+            .or_insert_with(|| suite_year(self.collector.product_name(product)));
+        let Some(year) = year.clone() else {
+            return product;
+        };
+        let key = (product, Box::<[u8]>::from(raw));
+        if let Some(&id) = self.suite_components.get(&key) {
+            return id;
+        }
+        let id = match suite_component(&year, component) {
+            Some(name) if name != self.collector.product_name(product) => {
+                self.collector.product(&name)
+            }
+            _ => product,
+        };
+        self.suite_components.insert(key, id);
+        id
+    }
+
     /// The product a row of `product` tagged with `component` fixes (see the module docs).
     fn component_product(&mut self, product: u32, component: &str) -> u32 {
         let Some(component) = reported_component(component) else {
@@ -356,6 +393,40 @@ impl State {
         self.components.insert(key, id);
         id
     }
+}
+
+/// The year of an Office suite product name: "Microsoft Office 2016", "Microsoft Office 2010
+/// Service Pack 2 (64-bit editions)", "Microsoft Office 2007 Service Pack 3".
+fn suite_year(product: &str) -> Option<String> {
+    let rest = names::normalize_product_name(product);
+    let rest = rest.strip_prefix("Microsoft Office ")?;
+    let (year, mut tail) = rest.split_at_checked(4)?;
+    if !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if let Some(t) = tail.strip_prefix(" Service Pack ") {
+        tail = t.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let qualifiers_ok = matches!(
+        tail,
+        "" | " (32-bit editions)"
+            | " (64-bit editions)"
+            | " (32-bit edition)"
+            | " (64-bit edition)"
+    );
+    qualifiers_ok.then(|| year.to_string())
+}
+
+/// The product an `AffectedComponent` of an Office suite row names: a "Microsoft ..." name
+/// that carries the suite's year as a word ("Microsoft Word 2016 (64-bit edition)"), or
+/// `None` when the component is only a tag ("Microsoft Office", "Microsoft XML Core Services
+/// 5.0", "Microsoft Graphics Component").
+pub(crate) fn suite_component(year: &str, component: &str) -> Option<String> {
+    let c = names::normalize_product_name(component);
+    let has_year = c
+        .split(|ch: char| !ch.is_ascii_alphanumeric())
+        .any(|word| word == year);
+    (c.starts_with("Microsoft ") && has_year).then(|| c.into_owned())
 }
 
 /// A cheap first test of `AffectedComponent` before [`reported_component`].
@@ -420,6 +491,44 @@ mod tests {
             ("wesng:Custom".into(), Some("2019-03-21".into()))
         );
         assert_eq!(source_of("slice.csv"), ("wesng:slice".into(), None));
+    }
+
+    #[test]
+    fn office_suite_rows_become_fixes_of_their_component() {
+        assert_eq!(suite_year("Microsoft Office 2016").as_deref(), Some("2016"));
+        assert_eq!(
+            suite_year("Microsoft Office 2010 Service Pack 2 (64-bit editions)").as_deref(),
+            Some("2010")
+        );
+        assert_eq!(
+            suite_year("Microsoft Office 2007 Service Pack 3").as_deref(),
+            Some("2007")
+        );
+        for not_a_suite in [
+            "Microsoft Office 2016 for Mac",
+            "Microsoft Office 2013 RT",
+            "Microsoft Office 2016 Click-to-Run (C2R) for 64-bit editions",
+            "Microsoft Office Web Apps 2010",
+            "Microsoft Word 2016 (64-bit edition)",
+        ] {
+            assert_eq!(suite_year(not_a_suite), None, "{not_a_suite}");
+        }
+        assert_eq!(
+            suite_component("2016", "Microsoft Word 2016 (64-bit edition)").as_deref(),
+            Some("Microsoft Word 2016 (64-bit edition)")
+        );
+        assert_eq!(
+            suite_component("2010", "Microsoft Pinyin IME 2010 (64-bit version)").as_deref(),
+            Some("Microsoft Pinyin IME 2010 (64-bit version)")
+        );
+        for tag in [
+            "Microsoft Office",
+            "Microsoft XML Core Services 5.0",
+            "Microsoft Excel 2013 Service Pack 1 (64-bit editions)",
+            "Chinese (Simplified) Grammar Checker",
+        ] {
+            assert_eq!(suite_component("2016", tag), None, "{tag}");
+        }
     }
 
     #[test]

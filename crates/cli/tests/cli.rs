@@ -355,3 +355,60 @@ fn explain_says_why_in_words_and_json() {
     let patched = sandbox.ok(&["explain", "--machine", "WS-1909-03", "--kb", "4540673"]);
     assert!(patched.starts_with("KB4540673 is installed"), "{patched}");
 }
+
+/// The collector's inventory of the Windows 7 ground-truth machine (Office 2016 64-bit among
+/// its programs) against the ground-truth catalog: Office's updates are missed under Office's
+/// software ids, next to the OS's, on the machine call and the software call alike.
+#[test]
+fn applications_in_an_inventory_bring_their_updates() {
+    let sandbox = Sandbox::new("applications");
+    sandbox.ok(&[
+        "catalog",
+        "import",
+        repo("crates/cli/tests/data/ground-truth/wesng-2019-03-05.zip")
+            .to_str()
+            .unwrap(),
+    ]);
+    sandbox.ok(&[
+        "ingest",
+        repo("crates/inventory/tests/agents/collector-7_sp1_x64_enterprise_en-us_20190305.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    let out = sandbox.ok(&["missing", "--machine", "WIN7SP1X64", "--json"]);
+    let body: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = body["value"].as_array().unwrap();
+    let products_of = |kb: &str| -> Vec<String> {
+        let row = rows
+            .iter()
+            .find(|r| r["id"] == kb)
+            .unwrap_or_else(|| panic!("KB{kb} not reported: {out}"));
+        row["productsNames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(products_of("4486563"), ["windows_7", "internet_explorer"]);
+    for (kb, product) in [
+        ("4461543", "word"),
+        ("4461532", "powerpoint"),
+        ("4461601", "outlook"),
+        ("4462115", "excel"),
+        ("4022162", "office"),
+        ("4462146", "office"),
+    ] {
+        assert_eq!(products_of(kb), [product], "KB{kb}");
+    }
+    let word = sandbox.ok(&["missing", "--software", "microsoft-_-word", "--json"]);
+    let word: serde_json::Value = serde_json::from_str(&word).unwrap();
+    let row = word["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "4461543")
+        .expect("KB4461543 for Word");
+    assert_eq!(row["machineMissedOn"], 1);
+    assert_eq!(row["productsNames"], serde_json::json!(["word"]));
+}

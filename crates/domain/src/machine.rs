@@ -5,7 +5,7 @@ use std::fmt;
 
 use sha1::{Digest, Sha1};
 
-use crate::{Kb, OsInfo};
+use crate::{Arch, Kb, OsInfo};
 
 /// A machine id as Defender spells them: 40 lower-case hex characters.
 ///
@@ -59,6 +59,11 @@ impl fmt::Display for MachineId {
 }
 
 /// An application the inventory lists (name and version as the Uninstall key gives them).
+///
+/// Installed MSI updates list themselves there too ("Security Update for Microsoft Word 2016
+/// (KB4461543) 64-Bit Edition", "Hotfix 4322 for SQL Server 2019 (KB5029378) (64-bit)"):
+/// `Win32_QuickFixEngineering` never shows them, so [`Application::update_kb`] is how an
+/// assessment learns that an Office or SQL Server update is installed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Application {
     pub name: String,
@@ -66,6 +71,59 @@ pub struct Application {
     pub version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher: Option<String>,
+    /// The bitness of the registry view the entry was read from, when the collector knows
+    /// it (the 64-bit `Uninstall` key of a 64-bit Windows holds 64-bit MSI products, the
+    /// `WOW6432Node` one 32-bit products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
+    /// The MSI product code (`{90160000-0011-0000-1000-0000000FF1CE}`), when the entry's key
+    /// is one: Office encodes its bitness in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_code: Option<String>,
+}
+
+impl Application {
+    /// An application known by its name alone.
+    pub fn named(name: &str) -> Application {
+        Application {
+            name: name.to_string(),
+            version: None,
+            publisher: None,
+            arch: None,
+            product_code: None,
+        }
+    }
+
+    /// The KB an entry stands for when it is an installed update rather than a program:
+    /// its name holds a `KB` number as a word of its own (`(KB4461543)`, `- KB2467174 -`).
+    pub fn update_kb(&self) -> Option<Kb> {
+        let bytes = self.name.as_bytes();
+        let mut from = 0;
+        while let Some(at) = self.name[from..].find(['K', 'k']).map(|i| i + from) {
+            from = at + 1;
+            let starts_word = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+            if !starts_word
+                || !bytes
+                    .get(at + 1)
+                    .is_some_and(|b| b.eq_ignore_ascii_case(&b'b'))
+            {
+                continue;
+            }
+            let digits = bytes[at + 2..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let end = at + 2 + digits;
+            let ends_word = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
+            if (6..=7).contains(&digits) && ends_word {
+                return self.name[at + 2..end]
+                    .parse()
+                    .ok()
+                    .and_then(|n| Kb::new(n).ok());
+            }
+        }
+        None
+    }
 }
 
 /// Everything kbgap knows about one machine, whatever format it came from.
@@ -87,6 +145,14 @@ impl MachineInventory {
         MachineId::derive(&self.identity)
     }
 
+    /// Installed KBs, with the updates the application list names (Office MSPs, SQL Server
+    /// and Exchange updates, which `Win32_QuickFixEngineering` does not list).
+    pub fn all_installed_kbs(&self) -> BTreeSet<Kb> {
+        let mut kbs = self.installed_kbs.clone();
+        kbs.extend(self.applications.iter().filter_map(Application::update_kb));
+        kbs
+    }
+
     /// Adds another listing of the same machine's updates (a `wmic qfe` table next to a
     /// truncated systeminfo hotfix list).
     pub fn merge_kbs(&mut self, kbs: impl IntoIterator<Item = Kb>) {
@@ -106,5 +172,31 @@ mod tests {
         assert_eq!(a.as_str().len(), 40);
         let given = "2339ad14a01bd0299afb93dfa2550136057bff96";
         assert_eq!(MachineId::derive(given).as_str(), given);
+    }
+
+    #[test]
+    fn updates_in_the_application_list() {
+        let kb = |name: &str| Application::named(name).update_kb().map(Kb::number);
+        assert_eq!(
+            kb("Security Update for Microsoft Word 2016 (KB4461543) 64-Bit Edition"),
+            Some(4461543)
+        );
+        assert_eq!(
+            kb("Hotfix 4322 for SQL Server 2019 (KB5029378) (64-bit)"),
+            Some(5029378)
+        );
+        assert_eq!(
+            kb("Microsoft Visual C++ 2008 Redistributable - KB2467174 - x86 9.0.30729.5570"),
+            Some(2467174)
+        );
+        for name in [
+            "Microsoft Office Professional Plus 2016",
+            "KB Viewer 1.0",
+            "KBD layout KB12",
+            "NetKB4461543 tool",
+            "(KB44615431)",
+        ] {
+            assert_eq!(kb(name), None, "{name}");
+        }
     }
 }

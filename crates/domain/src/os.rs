@@ -34,6 +34,28 @@ pub enum OsFamily {
 }
 
 impl OsFamily {
+    /// Every family, oldest first.
+    pub const ALL: [OsFamily; 18] = [
+        OsFamily::WindowsXp,
+        OsFamily::WindowsServer2003,
+        OsFamily::WindowsVista,
+        OsFamily::WindowsServer2008,
+        OsFamily::Windows7,
+        OsFamily::WindowsServer2008R2,
+        OsFamily::Windows8,
+        OsFamily::WindowsServer2012,
+        OsFamily::Windows81,
+        OsFamily::WindowsRt81,
+        OsFamily::WindowsServer2012R2,
+        OsFamily::Windows10,
+        OsFamily::WindowsServer2016,
+        OsFamily::WindowsServerSac,
+        OsFamily::WindowsServer2019,
+        OsFamily::WindowsServer2022,
+        OsFamily::Windows11,
+        OsFamily::WindowsServer2025,
+    ];
+
     /// Defender's `osPlatform` value.
     pub fn defender_platform(self) -> &'static str {
         match self {

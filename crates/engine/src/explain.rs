@@ -114,7 +114,7 @@ pub fn explain(
         .fixes
         .iter()
         .filter(|f| {
-            evaluation.selected_set.contains(&f.product) && machine.installed_kbs.contains(&f.kb)
+            evaluation.selected_set.contains(&f.product) && evaluation.installed.contains(&f.kb)
         })
         .filter(|f| f.cves.iter().any(|c| vulnerabilities.contains(c.as_str())))
         .map(|f| f.kb)
@@ -138,7 +138,7 @@ pub fn explain(
             Vec::new(),
         ),
         Some(_) if products.is_empty() => (Verdict::NotApplicable, Vec::new()),
-        Some(_) if machine.installed_kbs.contains(&kb) => (Verdict::Installed, Vec::new()),
+        Some(_) if evaluation.installed.contains(&kb) => (Verdict::Installed, Vec::new()),
         Some(_) if evaluation.covered.contains(&kb) => {
             // The shortest supersedence path from something the machine has down to `kb`.
             let path = path(evaluation.reached.iter().copied(), kb, |k| {
@@ -152,7 +152,7 @@ pub fn explain(
             });
             let start = path.first().copied().unwrap_or(kb);
             let steps: Vec<ChainStep> = path.windows(2).map(|w| step(w[0], w[1])).collect();
-            let verdict = if machine.installed_kbs.contains(&start) {
+            let verdict = if evaluation.installed.contains(&start) {
                 Verdict::CoveredByInstalled { installed: start }
             } else {
                 let fixed_build = evaluation
@@ -220,7 +220,7 @@ pub fn explain(
         chain
             .iter()
             .flat_map(|s| [s.newer, s.older])
-            .filter(|k| machine.installed_kbs.contains(k)),
+            .filter(|k| evaluation.installed.contains(k)),
     );
     let installed_considered: Vec<Kb> = installed_considered.into_iter().collect();
     let summary = summarize(kb, &verdict, &products, &chain);

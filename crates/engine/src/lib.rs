@@ -13,7 +13,10 @@
 //!
 //! Microsoft's supersedence data is incomplete (msrc-peers.md §3): many cumulative updates
 //! do not name the one they replace. [`chains`] infers the cumulative chains that the data
-//! leaves implicit, so an installed cumulative update closes every earlier one.
+//! leaves implicit, so an installed cumulative update closes every earlier one. Applications
+//! (Office, SQL Server, Exchange) are left out of that inference: their updates are
+//! per-component packages (an Excel MSP does not replace a Word one), so only the
+//! supersedence MSRC states applies to them.
 
 mod chains;
 mod explain;
@@ -24,7 +27,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use kbgap_domain::{Date, Kb, MachineInventory, ProductInfo, SoftwareId};
 
 pub use explain::{ChainStep, Explanation, ProductFinding, Verdict, VulnerabilityState, explain};
-pub use products::{inbox_dotnet_versions, select_products, software_rank};
+pub use products::{
+    inbox_dotnet_versions, select_machine_products, select_products, software_rank,
+};
 
 /// One fix row: `kb` fixes `cves` on `products[product]`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,6 +119,9 @@ pub(crate) struct Evaluation<'a> {
     pub(crate) inferred: HashSet<(Kb, Kb)>,
     /// older → the newer KBs of this machine's products that supersede it.
     pub(crate) superseded_by: HashMap<Kb, Vec<Kb>>,
+    /// Installed KBs: the inventory's, and the updates its application list names (Office
+    /// MSPs, SQL Server and Exchange updates, which `Win32_QuickFixEngineering` omits).
+    pub(crate) installed: HashSet<Kb>,
     /// Installed KBs, and those whose FixedBuild the machine's revision reaches.
     pub(crate) reached: HashSet<Kb>,
     /// `reached` and everything it supersedes.
@@ -126,7 +134,7 @@ impl<'a> Evaluation<'a> {
         catalog: &'a CatalogSlice,
         options: AssessOptions,
     ) -> Self {
-        let selected = select_products(&machine.os, &catalog.products);
+        let selected = select_machine_products(machine, &catalog.products);
         let selected_set: HashSet<usize> = selected.iter().copied().collect();
         let known = |kb: &Kb| {
             catalog
@@ -167,7 +175,8 @@ impl<'a> Evaluation<'a> {
 
         // What the machine has: its KBs, the cumulative updates its build revision reaches,
         // and everything those supersede.
-        let mut reached: HashSet<Kb> = machine.installed_kbs.iter().copied().collect();
+        let installed: HashSet<Kb> = machine.all_installed_kbs().into_iter().collect();
+        let mut reached: HashSet<Kb> = installed.clone();
         if let Some(revision) = machine.os.revision {
             for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
                 if fix
@@ -188,6 +197,7 @@ impl<'a> Evaluation<'a> {
             supersedes,
             inferred,
             superseded_by,
+            installed,
             reached,
             covered,
         }
@@ -274,7 +284,7 @@ pub fn assess(
         }
         let reported: BTreeSet<Kb> = per_month
             .values()
-            .map(|&kb| head_of(kb, &superseded_by, &mut heads, &preference))
+            .map(|&kb| head_of(kb, superseded_by, &mut heads, &preference))
             .collect();
         for kb in reported {
             let entry = chosen.entry(kb).or_default();

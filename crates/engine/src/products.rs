@@ -5,8 +5,14 @@
 //! them (CONTRACT.md). Deciding this from structured [`OsTarget`](kbgap_domain::OsTarget)s
 //! rather than product-name substrings is what keeps "Windows Server 2019" from pulling in
 //! its Server Core twin and "Windows 10" from matching every release.
+//!
+//! Applications come from the inventory's program list through the catalog crate's table
+//! (`kbgap_catalog::applications`): Office, SQL Server, Exchange and the like become
+//! application products, and a .NET Framework release beyond the in-box one adds the
+//! ".NET Framework <version> on <OS>" components of that version.
 
-use kbgap_domain::{OsFamily, OsInfo, ProductInfo, ProductKind, SoftwareId};
+use kbgap_catalog::applications::installed_software;
+use kbgap_domain::{MachineInventory, OsFamily, OsInfo, ProductInfo, ProductKind, SoftwareId};
 
 /// The .NET Framework versions a Windows release ships with and turns on by default.
 pub fn inbox_dotnet_versions(os: &OsInfo) -> &'static [&'static str] {
@@ -46,8 +52,27 @@ pub fn software_rank(kind: ProductKind, software: &SoftwareId) -> u8 {
     }
 }
 
-/// Indexes of `products` that a machine with this OS runs.
+/// Indexes of `products` that a machine with this OS runs, leaving out what only an
+/// application inventory reveals (see [`select_machine_products`]).
 pub fn select_products(os: &OsInfo, products: &[ProductInfo]) -> Vec<usize> {
+    select_os_products(os, products, &[])
+}
+
+/// Indexes of `products` that this machine runs: its OS and in-box components, the
+/// applications its inventory lists, and the .NET Framework releases it lists.
+pub fn select_machine_products(machine: &MachineInventory, products: &[ProductInfo]) -> Vec<usize> {
+    if machine.applications.is_empty() {
+        return select_products(&machine.os, products);
+    }
+    let installed = installed_software(machine);
+    let mut selected = select_os_products(&machine.os, products, &installed.dotnet_framework);
+    selected.extend(installed.select(products));
+    selected.sort_unstable();
+    selected.dedup();
+    selected
+}
+
+fn select_os_products(os: &OsInfo, products: &[ProductInfo], dotnet: &[String]) -> Vec<usize> {
     let on_this_os = |p: &ProductInfo| p.platform.as_ref().is_some_and(|t| t.matches(os));
     // Internet Explorer: the newest version the catalog lists for this OS is the one Windows
     // Update keeps a machine on (IE 11 on Windows 7 and later).
@@ -74,11 +99,11 @@ pub fn select_products(os: &OsInfo, products: &[ProductInfo]) -> Vec<usize> {
                 ".net_framework" => p
                     .versions
                     .iter()
-                    .any(|v| inbox_dotnet.contains(&v.as_str())),
+                    .any(|v| inbox_dotnet.contains(&v.as_str()) || dotnet.contains(v)),
                 _ => true,
             },
-            // Applications become products of a machine through its application inventory,
-            // which is matched separately.
+            // Applications become products of a machine through its application inventory
+            // (`select_machine_products`).
             ProductKind::Application => false,
         })
         .map(|(i, _)| i)

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use kbgap_domain::{
-    Arch, Date, Kb, MachineInventory, OsFamily, OsInfo, OsTarget, ProductInfo, ProductKind,
-    SoftwareId,
+    Application, Arch, Date, Kb, MachineInventory, OsFamily, OsInfo, OsTarget, ProductInfo,
+    ProductKind, SoftwareId,
 };
 
 use crate::{AssessOptions, CatalogSlice, Fix, UpdateMeta, assess};
@@ -467,4 +467,124 @@ fn explanations_agree_with_the_answer() {
     let missing = why(2011);
     assert_eq!(missing.products.len(), 1);
     assert!(missing.products[0].vulnerabilities.iter().all(|v| v.open));
+}
+
+/// An application product as the catalog classifies it.
+fn application(b: &mut Builder, name: &str) -> usize {
+    b.0.products.push(kbgap_catalog::classify_product(name));
+    b.0.products.len() - 1
+}
+
+#[test]
+fn applications_are_products_only_when_listed() {
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    let word64 = application(&mut b, "Microsoft Word 2016 (64-bit edition)");
+    let word32 = application(&mut b, "Microsoft Word 2016 (32-bit edition)");
+    let visio64 = application(&mut b, "Microsoft Visio 2016 (64-bit edition)");
+    b.fix(3000, "2019-01-08", os, &["CVE-OS"], &[], None);
+    b.fix(3001, "2019-01-08", word64, &["CVE-W1"], &[], None);
+    b.fix(3001, "2019-01-08", word32, &["CVE-W1"], &[], None);
+    b.fix(3002, "2019-02-12", visio64, &["CVE-V1"], &[], None);
+    let mut m = machine(OsFamily::Windows7, 7601, None, &[3000]);
+    assert_eq!(missing(&b.0, &m, None), Vec::<u32>::new());
+    m.applications = vec![
+        Application::named("Microsoft Office Professional Plus 2016"),
+        Application::named("Microsoft Office 64-bit Components 2016"),
+    ];
+    let result = assess(&m, &b.0, AssessOptions::default());
+    assert_eq!(result.products, vec![os, word64]);
+    assert_eq!(
+        result.software,
+        vec![
+            SoftwareId::microsoft("windows_7"),
+            SoftwareId::microsoft("word")
+        ]
+    );
+    assert_eq!(missing(&b.0, &m, None), vec![3001]);
+    m.installed_kbs.insert(kb(3001));
+    assert_eq!(missing(&b.0, &m, None), Vec::<u32>::new());
+}
+
+#[test]
+fn an_update_in_the_program_list_counts_as_installed() {
+    let mut b = Builder::new();
+    let word = application(&mut b, "Microsoft Word 2016 (64-bit edition)");
+    b.fix(4461543, "2019-02-12", word, &["CVE-W1"], &[], None);
+    let mut m = machine(OsFamily::Windows7, 7601, None, &[]);
+    m.applications = vec![Application::named("Microsoft Word 2016")];
+    assert_eq!(missing(&b.0, &m, None), vec![4461543]);
+    m.applications.push(Application::named(
+        "Security Update for Microsoft Word 2016 (KB4461543) 64-Bit Edition",
+    ));
+    assert_eq!(missing(&b.0, &m, None), Vec::<u32>::new());
+}
+
+#[test]
+fn application_updates_are_not_chained_by_inference() {
+    // Two months of Office updates on different components of "Microsoft Office 2016": the
+    // second fixes more, but does not replace the first (MSPs are per component), so both
+    // stay missing unless MSRC says one supersedes the other.
+    let mut b = Builder::new();
+    let office = application(&mut b, "Microsoft Office 2016 (64-bit edition)");
+    b.fix(4011001, "2018-12-11", office, &["CVE-A"], &[], None);
+    b.fix(
+        4011002,
+        "2019-01-08",
+        office,
+        &["CVE-B", "CVE-C"],
+        &[],
+        None,
+    );
+    let mut m = machine(OsFamily::Windows7, 7601, None, &[4011002]);
+    m.applications = vec![Application::named("Microsoft Office Standard 2016")];
+    assert_eq!(missing(&b.0, &m, None), vec![4011001]);
+    // Stated supersedence is followed.
+    b.fix(4011003, "2019-02-12", office, &["CVE-A"], &[4011001], None);
+    assert_eq!(missing(&b.0, &m, None), vec![4011003]);
+}
+
+#[test]
+fn a_listed_dotnet_framework_adds_its_components() {
+    let mut b = Builder::new();
+    let inbox = b.product(
+        "Microsoft .NET Framework 3.5.1 on Windows 7 for x64-based Systems Service Pack 1",
+        ".net_framework",
+        ProductKind::Component,
+        win7_target(),
+        &["3.5.1"],
+    );
+    let net48 = b.product(
+        "Microsoft .NET Framework 4.8 on Windows 7 for x64-based Systems Service Pack 1",
+        ".net_framework",
+        ProductKind::Component,
+        win7_target(),
+        &["4.8"],
+    );
+    let net472 = b.product(
+        "Microsoft .NET Framework 4.7.2 on Windows 7 for x64-based Systems Service Pack 1",
+        ".net_framework",
+        ProductKind::Component,
+        win7_target(),
+        &["4.7.2"],
+    );
+    b.fix(5001, "2019-05-14", net48, &["CVE-N"], &[], None);
+    b.fix(5002, "2019-05-14", net472, &["CVE-N"], &[], None);
+    let mut m = machine(OsFamily::Windows7, 7601, None, &[]);
+    assert_eq!(
+        assess(&m, &b.0, AssessOptions::default()).products,
+        vec![inbox]
+    );
+    m.applications = vec![Application::named("Microsoft .NET Framework 4.8")];
+    assert_eq!(
+        assess(&m, &b.0, AssessOptions::default()).products,
+        vec![inbox, net48]
+    );
+    assert_eq!(missing(&b.0, &m, None), vec![5001]);
 }

@@ -11,9 +11,9 @@ pub enum InventoryError {
     #[error("empty file")]
     Empty,
 
-    /// Neither a systeminfo, a qfe table nor a kbgap JSON inventory. `hint` says what the
-    /// content looked like when that helps (empty when it does not).
-    #[error("not a systeminfo, qfe or kbgap JSON inventory{}", if hint.is_empty() { String::new() } else { format!(": {hint}") })]
+    /// Neither a systeminfo, a qfe table, a kbgap JSON inventory nor osquery results. `hint`
+    /// says what the content looked like when that helps (empty when it does not).
+    #[error("not a systeminfo, qfe, kbgap JSON or osquery inventory{}", if hint.is_empty() { String::new() } else { format!(": {hint}") })]
     Unrecognized { hint: String },
 
     /// The file ends before a field kbgap needs (a systeminfo cut after its OS Name line).
@@ -35,7 +35,7 @@ pub enum InventoryError {
         message: String,
     },
 
-    /// A kbgap JSON inventory is not valid JSON.
+    /// A kbgap JSON inventory or osquery results are not valid JSON.
     #[error("line {line}, column {column}: invalid JSON: {message}")]
     JsonSyntax {
         line: usize,
@@ -43,8 +43,9 @@ pub enum InventoryError {
         message: String,
     },
 
-    /// A kbgap JSON inventory is valid JSON but a field is missing or has the wrong type.
-    /// `path` locates it: `os.build`, `[2].installedKbs[0]` (array), `line 3: host` (JSON lines).
+    /// A kbgap JSON inventory or osquery results are valid JSON but a field is missing or
+    /// has the wrong type. `path` locates it: `os.build`, `[2].installedKbs[0]` (array),
+    /// `line 3: host` (JSON lines), `line 3: snapshot[0].build` (osquery results log).
     #[error("{path}: {message}")]
     Json { path: String, message: String },
 

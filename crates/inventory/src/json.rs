@@ -256,10 +256,23 @@ fn machine(value: &Value, root: &Path) -> Result<MachineInventory, InventoryErro
         };
         for (i, app) in apps.iter().enumerate() {
             let app = Obj::new(app, apps_path.index(i))?;
+            let arch = match app.get("architecture") {
+                None => None,
+                Some((value, path)) => {
+                    Some(Arch::parse_loose(&string(value, &path)?).ok_or_else(|| {
+                        path.error(format!(
+                            "expected \"x64\", \"x86\" or \"arm64\", found {}",
+                            describe(value)
+                        ))
+                    })?)
+                }
+            };
             applications.push(Application {
                 name: app.required_string("name")?,
                 version: app.string("version")?,
                 publisher: app.string("publisher")?,
+                arch,
+                product_code: app.string("productCode")?,
             });
         }
     }

@@ -12,7 +12,9 @@
 //! - **`wmic qfe` / `Get-HotFix` tables** ([`Format::Qfe`]): only updates, no OS, but complete
 //!   where systeminfo's hotfix list is cut short (see [`qfe`]).
 //! - **kbgap JSON** ([`Format::KbgapJson`]), for agents written on purpose, documented in
-//!   `docs/INVENTORY.md` (see [`json`]).
+//!   `docs/INVENTORY.md` (see [`json`]); `scripts/collect-inventory.ps1` writes it.
+//! - **osquery results** ([`Format::Osquery`]): the tables of one host as `osqueryi --json`
+//!   prints them, or `osqueryd`'s results log of a whole fleet (see [`osquery`]).
 //!
 //! The crate is pure: it takes bytes and returns values. Reading files, naming them in
 //! errors, storing machines and talking HTTP belong to its callers, which keeps every
@@ -23,6 +25,7 @@ mod decode;
 mod error;
 mod hotfix;
 pub mod json;
+pub mod osquery;
 pub mod qfe;
 pub mod systeminfo;
 mod text;
@@ -45,13 +48,16 @@ pub enum Format {
     Qfe,
     /// kbgap's own JSON inventory (one object, an array of objects, or JSON lines).
     KbgapJson,
+    /// osquery results: one host's tables (an object keyed by table name) or an `osqueryd`
+    /// results log (one event per line, many hosts).
+    Osquery,
 }
 
 /// What one inventory file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     /// Whole machines: one for a systeminfo list, one per data row of a systeminfo CSV, one
-    /// per object of a kbgap JSON inventory.
+    /// per object of a kbgap JSON inventory, one per Windows host of osquery results.
     Machines(Vec<MachineInventory>),
     /// A hotfix table: updates without OS information, to be merged into a machine.
     /// `host` is the CSName / Source column when the table has one.
@@ -106,12 +112,15 @@ fn parse_text(format: Format, text: &str) -> Result<Parsed, InventoryError> {
             })
         }
         Format::KbgapJson => Ok(Parsed::Machines(json::parse_text(text)?)),
+        Format::Osquery => Ok(Parsed::Machines(osquery::parse_text(text)?)),
     }
 }
 
 fn detect_text(text: &str) -> Option<Format> {
     let start = text.trim_start();
-    if start.starts_with('{') || start.starts_with('[') {
+    if start.starts_with('{') && osquery::looks_like(text) {
+        Some(Format::Osquery)
+    } else if start.starts_with('{') || start.starts_with('[') {
         Some(Format::KbgapJson)
     } else if qfe::looks_like(text) {
         Some(Format::Qfe)

@@ -387,7 +387,7 @@ fn random_binary_is_not_an_inventory() {
     let err = parse(&bytes).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "not a systeminfo, qfe or kbgap JSON inventory: the content is binary or in an unknown encoding"
+        "not a systeminfo, qfe, kbgap JSON or osquery inventory: the content is binary or in an unknown encoding"
     );
 }
 
@@ -398,7 +398,7 @@ fn a_csv_that_is_not_systeminfo() {
     assert!(matches!(err, InventoryError::Unrecognized { .. }));
     assert_eq!(
         err.to_string(),
-        "not a systeminfo, qfe or kbgap JSON inventory: line 1 looks like a CSV header, but no row holds an OS version like 10.0.17763 (systeminfo /fo csv) and no column is named HotFixID (wmic qfe)"
+        "not a systeminfo, qfe, kbgap JSON or osquery inventory: line 1 looks like a CSV header, but no row holds an OS version like 10.0.17763 (systeminfo /fo csv) and no column is named HotFixID (wmic qfe)"
     );
 }
 

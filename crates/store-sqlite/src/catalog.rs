@@ -1,10 +1,11 @@
 //! Catalog import (per-source replacement plus the derived KB tables) and the slice an
 //! assessment reads.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use kbgap_catalog::applications::{installed_software, is_application_product, product_group};
 use kbgap_catalog::{Batch, ReleaseEvidence, classify_product, pick_release};
-use kbgap_domain::{Date, Kb, OsInfo, ProductInfo, ProductKind};
+use kbgap_domain::{Date, Kb, MachineInventory, OsInfo, ProductInfo, ProductKind};
 use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, software_rank};
 use kbgap_store::{CatalogSummary, Progress, Result, StoreError, cve_count};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -352,7 +353,18 @@ async fn product_infos(
         .collect()
 }
 
-/// Rebuilds the serialized slice of every OS family.
+/// The `catalog_slices` keys of application product groups start with this.
+const APPLICATIONS: &str = "app:";
+
+/// Rebuilds the serialized slice of every OS family and of every application group.
+///
+/// Applications (Office, SQL Server, Exchange...) name no OS, so no family slice holds them.
+/// They are kept in slices of their own, one per group (`kbgap_catalog::applications::
+/// product_group`: software and first version, "microsoft-_-word 2016"), limited to the
+/// products an installed program can map to (not Office for Mac, not CBL-Mariner packages).
+/// An assessment reads its OS family's slice and the groups its programs can select, so a
+/// machine with Office 2016 reads the Office 2016 groups and not SharePoint's or SQL
+/// Server's, and a machine without an application list reads no group at all.
 async fn refresh_slices(conn: &mut SqliteConnection) -> Result<()> {
     sqlx::query("DELETE FROM catalog_slices")
         .execute(&mut *conn)
@@ -363,10 +375,29 @@ async fn refresh_slices(conn: &mut SqliteConnection) -> Result<()> {
             .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?;
+    let mut slices = Vec::new();
     for family in families {
-        let slice = build_slice(conn, &family).await?;
+        let infos = product_infos(conn, Some(&family)).await?;
+        slices.push((family, build_slice(conn, infos).await?));
+    }
+    let mut groups: BTreeMap<String, HashMap<i64, ProductInfo>> = BTreeMap::new();
+    for (id, info) in product_infos(conn, None).await? {
+        if info.platform.is_none()
+            && info.kind == ProductKind::Application
+            && is_application_product(&info.name)
+        {
+            groups
+                .entry(format!("{APPLICATIONS}{}", product_group(&info)))
+                .or_default()
+                .insert(id, info);
+        }
+    }
+    for (key, infos) in groups {
+        slices.push((key, build_slice(conn, infos).await?));
+    }
+    for (key, slice) in slices {
         sqlx::query("INSERT INTO catalog_slices (os_family, slice) VALUES (?, ?)")
-            .bind(&family)
+            .bind(&key)
             .bind(serde_json::to_string(&slice).expect("slices serialize"))
             .execute(&mut *conn)
             .await
@@ -375,71 +406,165 @@ async fn refresh_slices(conn: &mut SqliteConnection) -> Result<()> {
     Ok(())
 }
 
-/// Every product on the OS family of `os`, every fix row on them, and their KBs' metadata.
+/// Every product on the OS family of `os` and every application product, every fix row on
+/// them, and their KBs' metadata.
 pub(crate) async fn slice(conn: &mut SqliteConnection, os: &OsInfo) -> Result<CatalogSlice> {
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT slice FROM catalog_slices WHERE os_family = ?")
-            .bind(family_key(os.family))
-            .fetch_optional(&mut *conn)
+    let mut keys: Vec<String> =
+        sqlx::query_scalar("SELECT os_family FROM catalog_slices WHERE os_family LIKE 'app:%'")
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?;
-    match stored {
-        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-            table: "catalog_slices",
-            column: "slice",
-            detail: e.to_string(),
-        }),
-        None => Ok(CatalogSlice::default()),
-    }
+    keys.insert(0, family_key(os.family));
+    stored_slices(conn, &keys).await
 }
 
-async fn build_slice(conn: &mut SqliteConnection, family: &str) -> Result<CatalogSlice> {
-    let infos = product_infos(conn, Some(family)).await?;
+/// The keys of the application groups `machine`'s programs can select.
+pub(crate) fn application_keys(machine: &MachineInventory) -> Vec<String> {
+    if machine.applications.is_empty() {
+        return Vec::new();
+    }
+    installed_software(machine)
+        .groups()
+        .into_iter()
+        .map(|group| format!("{APPLICATIONS}{group}"))
+        .collect()
+}
+
+/// The slice an assessment of `machine` reads: its OS family's, with the application groups
+/// its programs can select.
+pub(crate) async fn slice_for(
+    conn: &mut SqliteConnection,
+    machine: &MachineInventory,
+) -> Result<CatalogSlice> {
+    let mut keys = application_keys(machine);
+    keys.insert(0, family_key(machine.os.family));
+    stored_slices(conn, &keys).await
+}
+
+/// The stored slices of these keys, merged in this order (in one query: an assessment
+/// reads a family and a handful of application groups); a key without a slice adds nothing.
+async fn stored_slices(conn: &mut SqliteConnection, keys: &[String]) -> Result<CatalogSlice> {
+    let mut found: HashMap<String, String> = HashMap::new();
+    for chunk in keys.chunks(IDS_PER_QUERY) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT os_family, slice FROM catalog_slices WHERE os_family IN (",
+        );
+        let mut list = query.separated(", ");
+        for key in chunk {
+            list.push_bind(key.as_str());
+        }
+        query.push(")");
+        for row in query
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+        {
+            found.insert(row.get(0), row.get(1));
+        }
+    }
+    let mut slice = CatalogSlice::default();
+    for key in keys {
+        if let Some(json) = found.get(key) {
+            let stored = serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+                table: "catalog_slices",
+                column: "slice",
+                detail: e.to_string(),
+            })?;
+            slice = merge(slice, stored);
+        }
+    }
+    Ok(slice)
+}
+
+/// One slice holding both: `other`'s products follow `base`'s.
+fn merge(mut base: CatalogSlice, other: CatalogSlice) -> CatalogSlice {
+    if base.products.is_empty() && base.updates.is_empty() {
+        return other;
+    }
+    let offset = base.products.len();
+    base.products.extend(other.products);
+    base.fixes.extend(other.fixes.into_iter().map(|mut fix| {
+        fix.product += offset;
+        fix
+    }));
+    for (kb, meta) in other.updates {
+        base.updates.entry(kb).or_insert(meta);
+    }
+    base
+}
+
+/// Product ids per `IN (...)` list.
+const IDS_PER_QUERY: usize = 500;
+
+/// The slice of these products: them, every fix row on them, and their KBs' metadata.
+async fn build_slice(
+    conn: &mut SqliteConnection,
+    infos: HashMap<i64, ProductInfo>,
+) -> Result<CatalogSlice> {
     let mut index: HashMap<i64, usize> = HashMap::new();
     let mut slice = CatalogSlice::default();
-    let mut ids: Vec<&i64> = infos.keys().collect();
-    ids.sort();
-    for id in ids {
+    let mut ids: Vec<i64> = infos.keys().copied().collect();
+    ids.sort_unstable();
+    for id in &ids {
         index.insert(*id, slice.products.len());
         slice.products.push(infos[id].clone());
     }
-    let rows = sqlx::query(
-        "SELECT f.kb, f.product_id, f.sub_type, f.fixed_builds, f.supersedes, f.cves, f.severity
-         FROM fixes f JOIN products p ON p.id = f.product_id WHERE p.os_family = ?",
-    )
-    .bind(family)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    for row in rows {
-        slice.fixes.push(Fix {
-            kb: kb_of(row.get(0))?,
-            product: index[&row.get::<i64, _>(1)],
-            sub_type: row.get(2),
-            fixed_builds: split_lines(row.get(3)),
-            supersedes: split_kbs(row.get(4)),
-            cves: split_ids(row.get(5)),
-            severity: row.get(6),
-        });
-    }
-    let rows = sqlx::query(
-        "SELECT kb, release_date, title, os_build FROM kb_summary WHERE kb IN
-         (SELECT f.kb FROM fixes f JOIN products p ON p.id = f.product_id WHERE p.os_family = ?)",
-    )
-    .bind(family)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    for row in rows {
-        let os_build: Option<i64> = row.get(3);
-        slice.updates.insert(
-            kb_of(row.get(0))?,
-            UpdateMeta {
-                release_date: date_of(row.get(1), "kb_summary")?,
-                title: row.get(2),
-                os_build: os_build.and_then(|b| u32::try_from(b).ok()),
-            },
+    let mut kbs: BTreeSet<i64> = BTreeSet::new();
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT kb, product_id, sub_type, fixed_builds, supersedes, cves, severity
+             FROM fixes WHERE product_id IN (",
         );
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(") ORDER BY rowid");
+        for row in query
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+        {
+            kbs.insert(row.get(0));
+            slice.fixes.push(Fix {
+                kb: kb_of(row.get(0))?,
+                product: index[&row.get::<i64, _>(1)],
+                sub_type: row.get(2),
+                fixed_builds: split_lines(row.get(3)),
+                supersedes: split_kbs(row.get(4)),
+                cves: split_ids(row.get(5)),
+                severity: row.get(6),
+            });
+        }
+    }
+    let kbs: Vec<i64> = kbs.into_iter().collect();
+    for chunk in kbs.chunks(IDS_PER_QUERY) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT kb, release_date, title, os_build FROM kb_summary WHERE kb IN (",
+        );
+        let mut list = query.separated(", ");
+        for kb in chunk {
+            list.push_bind(*kb);
+        }
+        query.push(")");
+        for row in query
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+        {
+            let os_build: Option<i64> = row.get(3);
+            slice.updates.insert(
+                kb_of(row.get(0))?,
+                UpdateMeta {
+                    release_date: date_of(row.get(1), "kb_summary")?,
+                    title: row.get(2),
+                    os_build: os_build.and_then(|b| u32::try_from(b).ok()),
+                },
+            );
+        }
     }
     Ok(slice)
 }

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod codec;
+mod filter;
 mod machines;
 
 use std::str::FromStr;
@@ -15,15 +16,18 @@ use kbgap_catalog::Batch;
 use kbgap_domain::{Date, MachineId, MachineInventory, OsInfo, SoftwareId};
 use kbgap_engine::CatalogSlice;
 use kbgap_store::{
-    CatalogSummary, IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result,
-    SoftwareRecord, Store, StoreError,
+    CatalogSummary, Filter, IngestedMachine, ListQuery, Literal, MachineRecord, MissingKb,
+    Progress, Result, SoftwareRecord, Store, StoreError,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 /// The schema migrations, in order; each runs once, in a transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_machine_properties.sql")),
+];
 
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     StoreError::Database(e.to_string())
@@ -117,6 +121,9 @@ impl SqliteStore {
                 .await
                 .map_err(db_error)?;
         }
+        if current < 2 {
+            machines::fill_property_columns(&mut tx).await?;
+        }
         tx.commit().await.map_err(db_error)
     }
 
@@ -166,9 +173,13 @@ impl Store for SqliteStore {
         machines::list(&self.pool, query).await
     }
 
+    async fn count_machines(&self, filter: Option<&Filter>) -> Result<u64> {
+        machines::count(&self.pool, filter).await
+    }
+
     async fn software(&self, id: &SoftwareId) -> Result<Option<SoftwareRecord>> {
         let query = ListQuery {
-            equals: vec![("id".into(), id.to_string())],
+            filter: Some(Filter::eq("id", Literal::String(id.to_string()))),
             top: Some(1),
             skip: 0,
         };
@@ -180,6 +191,10 @@ impl Store for SqliteStore {
 
     async fn software_list(&self, query: &ListQuery) -> Result<Vec<SoftwareRecord>> {
         machines::software(&self.pool, query, true).await
+    }
+
+    async fn count_software(&self, filter: Option<&Filter>) -> Result<u64> {
+        machines::count_software(&self.pool, filter).await
     }
 
     async fn missing_by_software(&self, id: &SoftwareId) -> Result<Option<Vec<MissingKb>>> {

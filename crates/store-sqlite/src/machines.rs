@@ -5,24 +5,30 @@ use std::collections::{BTreeSet, HashMap};
 use kbgap_domain::{Date, Kb, MachineId, MachineInventory, OsFamily, SoftwareId};
 use kbgap_engine::{AssessOptions, Assessment, CatalogSlice, assess};
 use kbgap_store::{
-    IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result, SoftwareRecord,
+    Filter, IngestedMachine, ListQuery, MachineRecord, MissingKb, Progress, Result, SoftwareRecord,
     StoreError, cve_count, missing_rows,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::catalog::{date_of, kb_of, slice, timestamp};
+use crate::catalog::{application_keys, date_of, kb_of, slice_for, timestamp};
 use crate::codec::split_ids;
 use crate::db_error;
+use crate::filter::{machine_column, push_where, software_column};
 
 const CHUNK: usize = 2_000;
 
-/// Assesses machines, loading each OS family's catalog slice once.
+/// Assesses machines, loading each catalog slice once per OS family and set of application
+/// groups (machines of a fleet share a few: the same Windows, the same Office).
 struct Assessor {
-    slices: HashMap<OsFamily, CatalogSlice>,
+    slices: HashMap<(OsFamily, Vec<String>), CatalogSlice>,
 }
 
 impl Assessor {
+    /// Distinct (family, application groups) slices kept at once; a fleet with more
+    /// combinations reloads some, which costs time, not memory.
+    const KEEP: usize = 32;
+
     fn new() -> Self {
         Assessor {
             slices: HashMap::new(),
@@ -34,13 +40,17 @@ impl Assessor {
         conn: &mut SqliteConnection,
         machine: &MachineInventory,
     ) -> Result<Assessment> {
-        if let std::collections::hash_map::Entry::Vacant(e) = self.slices.entry(machine.os.family) {
-            let loaded = slice(conn, &machine.os).await?;
-            e.insert(loaded);
+        let key = (machine.os.family, application_keys(machine));
+        if !self.slices.contains_key(&key) {
+            if self.slices.len() >= Self::KEEP {
+                self.slices.clear();
+            }
+            let loaded = slice_for(conn, machine).await?;
+            self.slices.insert(key.clone(), loaded);
         }
         Ok(assess(
             machine,
-            &self.slices[&machine.os.family],
+            &self.slices[&key],
             AssessOptions::default(),
         ))
     }
@@ -102,8 +112,9 @@ pub(crate) async fn ingest(
             .rows_affected()
             > 0;
         sqlx::query(
-            "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen,
+                                   version, os_build, os_architecture)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id.as_str())
         .bind(&inventory.host)
@@ -112,6 +123,9 @@ pub(crate) async fn ingest(
         .bind(serde_json::to_string(&inventory).expect("inventory serializes"))
         .bind(&source)
         .bind(&seen)
+        .bind(inventory.os.defender_version())
+        .bind(i64::from(inventory.os.build))
+        .bind(inventory.os.arch.defender_architecture())
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;
@@ -127,6 +141,30 @@ pub(crate) async fn ingest(
     }
     write_assessments(conn, &assessed).await?;
     Ok(result)
+}
+
+/// Fills the property columns of schema version 2 (`version`, `os_build`,
+/// `os_architecture`) from each stored inventory, for databases created before them.
+pub(crate) async fn fill_property_columns(conn: &mut SqliteConnection) -> Result<()> {
+    let machines: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, inventory FROM machines WHERE version IS NULL")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    for (id, inventory) in machines {
+        let inventory = parse_inventory(&inventory)?;
+        sqlx::query(
+            "UPDATE machines SET version = ?, os_build = ?, os_architecture = ? WHERE id = ?",
+        )
+        .bind(inventory.os.defender_version())
+        .bind(i64::from(inventory.os.build))
+        .bind(inventory.os.arch.defender_architecture())
+        .bind(&id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(())
 }
 
 /// Recomputes every stored machine's assessment (after the catalog changed).
@@ -210,59 +248,38 @@ pub(crate) async fn find(pool: &SqlitePool, key: &str) -> Result<Option<MachineR
     row.as_ref().map(machine_record).transpose()
 }
 
-/// Appends `AND column = ?` for each equality filter, mapping API field names to columns.
-fn push_filters(
-    builder: &mut QueryBuilder<Sqlite>,
-    query: &ListQuery,
-    column_of: impl Fn(&str) -> Option<&'static str>,
-) -> Result<()> {
-    for (field, value) in &query.equals {
-        let column = column_of(field)
-            .ok_or_else(|| StoreError::Database(format!("cannot filter on {field}")))?;
-        builder
-            .push(format!(" AND {column} = "))
-            .push_bind(value.clone());
-    }
-    Ok(())
-}
-
 /// Appends the sort order and `$top` / `$skip`.
-fn push_page(builder: &mut QueryBuilder<Sqlite>, order_by: &str, query: &ListQuery) {
-    builder.push(format!(" ORDER BY {order_by} LIMIT "));
+fn push_page(builder: &mut QueryBuilder<Sqlite>, order_by: &'static str, query: &ListQuery) {
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    builder.push(" ORDER BY ").push(order_by).push(" LIMIT ");
     builder
-        .push_bind(query.top.map_or(-1, |t| t as i64))
+        .push_bind(query.top.map_or(-1, clamp))
         .push(" OFFSET ")
-        .push_bind(query.skip as i64);
+        .push_bind(clamp(query.skip));
 }
 
 pub(crate) async fn list(pool: &SqlitePool, query: &ListQuery) -> Result<Vec<MachineRecord>> {
     let mut builder = QueryBuilder::<Sqlite>::new("SELECT * FROM machines WHERE 1 = 1");
-    let lowered = ListQuery {
-        equals: query
-            .equals
-            .iter()
-            .map(|(f, v)| {
-                (
-                    f.clone(),
-                    if f == "computerDnsName" {
-                        v.to_lowercase()
-                    } else {
-                        v.to_ascii_lowercase()
-                    },
-                )
-            })
-            .collect(),
-        ..query.clone()
-    };
-    push_filters(&mut builder, &lowered, |field| match field {
-        "id" => Some("id"),
-        "computerDnsName" => Some("host_lower"),
-        _ => None,
-    })?;
+    push_where(&mut builder, query.filter.as_ref(), machine_column)?;
     push_page(&mut builder, "host_lower, id", query);
     let rows = builder.build().fetch_all(pool).await.map_err(db_error)?;
     rows.iter().map(machine_record).collect()
 }
+
+pub(crate) async fn count(pool: &SqlitePool, filter: Option<&Filter>) -> Result<u64> {
+    let mut builder = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM machines WHERE 1 = 1");
+    push_where(&mut builder, filter, machine_column)?;
+    let count: i64 = builder
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(count as u64)
+}
+
+/// Software installed on a machine.
+const INSTALLED: &str =
+    " AND EXISTS (SELECT 1 FROM machine_software ms WHERE ms.software_id = s.id)";
 
 /// Software with fleet counts. `installed_only` limits the list to software on a machine.
 pub(crate) async fn software(
@@ -277,22 +294,9 @@ pub(crate) async fn software(
          FROM software s WHERE 1 = 1",
     );
     if installed_only {
-        builder.push(" AND EXISTS (SELECT 1 FROM machine_software ms WHERE ms.software_id = s.id)");
+        builder.push(INSTALLED);
     }
-    let lowered = ListQuery {
-        equals: query
-            .equals
-            .iter()
-            .map(|(f, v)| (f.clone(), v.to_lowercase()))
-            .collect(),
-        ..query.clone()
-    };
-    push_filters(&mut builder, &lowered, |field| match field {
-        "id" => Some("s.id"),
-        "name" => Some("s.name"),
-        "vendor" => Some("s.vendor"),
-        _ => None,
-    })?;
+    push_where(&mut builder, query.filter.as_ref(), software_column)?;
     push_page(&mut builder, "s.rank, s.id", query);
     let rows = builder.build().fetch_all(pool).await.map_err(db_error)?;
     rows.iter()
@@ -311,6 +315,19 @@ pub(crate) async fn software(
             })
         })
         .collect()
+}
+
+/// How many installed software match `filter` (the count of the software list).
+pub(crate) async fn count_software(pool: &SqlitePool, filter: Option<&Filter>) -> Result<u64> {
+    let mut builder = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM software s WHERE 1 = 1");
+    builder.push(INSTALLED);
+    push_where(&mut builder, filter, software_column)?;
+    let count: i64 = builder
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(count as u64)
 }
 
 pub(crate) async fn missing_by_software(
@@ -380,7 +397,7 @@ pub(crate) async fn missing_for(
     inventory: &MachineInventory,
     as_of: Option<Date>,
 ) -> Result<Vec<MissingKb>> {
-    let catalog = slice(conn, &inventory.os).await?;
+    let catalog = slice_for(conn, inventory).await?;
     let assessment = assess(inventory, &catalog, AssessOptions { as_of });
     let kbs: BTreeSet<i64> = assessment
         .missing

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use kbgap_catalog::Batch;
 use kbgap_domain::{MachineId, MachineInventory, SoftwareId};
 
-use crate::{ListQuery, Store};
+use crate::{Filter, ListQuery, Literal, MACHINE_FIELDS, SOFTWARE_FIELDS, Store, odata};
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -178,6 +178,85 @@ pub async fn machine_answers_match_the_fleet_rows<S: Store>(store: S) {
     );
 }
 
+/// A machine whose inventory lists Office 2016 64-bit (the collector's inventory of the Windows
+/// 7 ground-truth machine) against the ground-truth catalog, which holds Office 2016 rows:
+/// the machine call and the materialized fleet rows agree on its Office updates, and a
+/// catalog re-import (which reassesses every machine) keeps them.
+pub async fn applications_are_assessed_alike_by_both_calls<S: Store>(store: S) {
+    let catalog = kbgap_catalog::read_path(repo(
+        "crates/cli/tests/data/ground-truth/wesng-2019-03-05.zip",
+    ))
+    .expect("fixture parses");
+    store
+        .import_catalog(catalog.clone(), &|_| {})
+        .await
+        .unwrap();
+    let name = "crates/inventory/tests/agents/collector-7_sp1_x64_enterprise_en-us_20190305.json";
+    let bytes = std::fs::read(repo(name)).expect("fixture exists");
+    let kbgap_inventory::Parsed::Machines(machines) =
+        kbgap_inventory::parse(&bytes).expect("fixture parses")
+    else {
+        panic!("{name} is not a machine");
+    };
+    let with_office = machines[0].clone();
+    let mut without = with_office.clone();
+    without.applications.clear();
+    without.identity = "without applications".into();
+    store
+        .ingest(vec![
+            (with_office.clone(), name.to_string()),
+            (without.clone(), name.to_string()),
+        ])
+        .await
+        .unwrap();
+    let word = SoftwareId::parse("microsoft-_-word").expect("valid id");
+    for _ in 0..2 {
+        let on_machine = store
+            .missing_by_machine(&with_office.id(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        let kb4461543 = on_machine
+            .iter()
+            .find(|m| m.kb.number() == 4461543)
+            .expect("the Word 2016 update is missed");
+        assert_eq!(kb4461543.products_names, ["word"]);
+        let plain = store
+            .missing_by_machine(&without.id(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            plain
+                .iter()
+                .all(|m| m.products_names.iter().all(|p| p != "word"))
+        );
+        let fleet = store.missing_by_software(&word).await.unwrap().unwrap();
+        let row = fleet
+            .iter()
+            .find(|m| m.kb.number() == 4461543)
+            .expect("the fleet rows have it");
+        assert_eq!(row.machine_missed_on, 1);
+        let word_kbs: Vec<u32> = on_machine
+            .iter()
+            .filter(|m| m.products_names.iter().any(|p| p == "word"))
+            .map(|m| m.kb.number())
+            .collect();
+        let mut fleet_kbs: Vec<u32> = fleet.iter().map(|m| m.kb.number()).collect();
+        fleet_kbs.sort_unstable();
+        let mut sorted = word_kbs.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, fleet_kbs);
+        let software = store.software(&word).await.unwrap().expect("Word is known");
+        assert_eq!(software.installed_machines, 1);
+        // Re-importing reassesses every machine: the answer must not change.
+        store
+            .import_catalog(catalog.clone(), &|_| {})
+            .await
+            .unwrap();
+    }
+}
+
 pub async fn lists_filter_and_page<S: Store>(store: S) {
     store.import_catalog(catalog(), &|_| {}).await.unwrap();
     store.ingest(fleet()).await.unwrap();
@@ -195,10 +274,10 @@ pub async fn lists_filter_and_page<S: Store>(store: S) {
         page.iter().map(|m| &m.id).collect::<Vec<_>>(),
         all[1..3].iter().map(|m| &m.id).collect::<Vec<_>>()
     );
-    let by_name = ListQuery {
-        equals: vec![("computerDnsName".into(), "WS-1909-02".into())],
-        ..Default::default()
-    };
+    let by_name = ListQuery::filtered(Filter::eq(
+        "computerDnsName",
+        Literal::String("WS-1909-02".into()),
+    ));
     assert_eq!(store.machines(&by_name).await.unwrap().len(), 1);
     let software = store.software_list(&ListQuery::default()).await.unwrap();
     assert!(
@@ -210,6 +289,144 @@ pub async fn lists_filter_and_page<S: Store>(store: S) {
     let unknown = SoftwareId::parse("microsoft-_-nothing").unwrap();
     assert_eq!(store.software(&unknown).await.unwrap(), None);
     assert_eq!(store.missing_by_software(&unknown).await.unwrap(), None);
+}
+
+async fn hosts<S: Store>(store: &S, filter: &str) -> Vec<String> {
+    let filter = odata::parse_filter(filter, MACHINE_FIELDS).unwrap();
+    let query = ListQuery::filtered(filter.clone());
+    let mut hosts: Vec<String> = store
+        .machines(&query)
+        .await
+        .unwrap_or_else(|e| panic!("{filter:?}: {e}"))
+        .into_iter()
+        .map(|m| m.inventory.host)
+        .collect();
+    let count = store.count_machines(Some(&filter)).await.unwrap();
+    assert_eq!(count, hosts.len() as u64, "{filter:?}");
+    hosts.sort();
+    hosts
+}
+
+/// The typed filters every backend evaluates the same way: case-insensitive strings,
+/// integers, instants, the text functions, `in`, `not`, and literals that look like SQL.
+pub async fn lists_evaluate_typed_filters<S: Store>(store: S) {
+    store.import_catalog(catalog(), &|_| {}).await.unwrap();
+    store.ingest(fleet()).await.unwrap();
+    let all = [
+        "WIN7SP1X64",
+        "WS-1903-01",
+        "WS-1903-02",
+        "WS-1909-01",
+        "WS-1909-02",
+        "WS-1909-03",
+    ];
+    assert_eq!(
+        hosts(&store, "computerDnsName eq 'ws-1909-02'").await,
+        ["WS-1909-02"]
+    );
+    assert_eq!(
+        hosts(&store, "computerDnsName ne 'WS-1909-02'").await.len(),
+        5
+    );
+    assert_eq!(
+        hosts(&store, "startswith(computerDnsName,'ws-1903')").await,
+        ["WS-1903-01", "WS-1903-02"]
+    );
+    assert_eq!(
+        hosts(&store, "endswith(computerDnsName,'-03')").await,
+        ["WS-1909-03"]
+    );
+    assert_eq!(
+        hosts(&store, "contains(computerDnsName,'SP1')").await,
+        ["WIN7SP1X64"]
+    );
+    assert_eq!(
+        hosts(&store, "contains(computerDnsName,'%')").await,
+        [] as [&str; 0]
+    );
+    assert_eq!(
+        hosts(&store, "osBuild lt 18363 and osBuild ge 18362")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        hosts(&store, "osPlatform eq 'windows7'").await,
+        ["WIN7SP1X64"]
+    );
+    assert_eq!(hosts(&store, "version in ('1903', '7601')").await.len(), 3);
+    assert_eq!(hosts(&store, "osArchitecture eq '64-bit'").await, all);
+    assert_eq!(hosts(&store, "lastSeen gt 2020-01-01T00:00:00Z").await, all);
+    assert_eq!(
+        hosts(&store, "lastSeen lt 2020-01-01").await,
+        [] as [&str; 0]
+    );
+    assert_eq!(
+        hosts(&store, "not (osPlatform eq 'Windows10')").await,
+        ["WIN7SP1X64"]
+    );
+    assert_eq!(hosts(&store, "id eq null").await, [] as [&str; 0]);
+    assert_eq!(
+        hosts(
+            &store,
+            "computerDnsName eq 'x'' or 1=1 --' or computerDnsName eq 'ws-1909-01'"
+        )
+        .await,
+        ["WS-1909-01"]
+    );
+    let software = |text: &str| {
+        let filter = odata::parse_filter(text, SOFTWARE_FIELDS).unwrap();
+        let store = store.clone();
+        async move {
+            let list = store
+                .software_list(&ListQuery::filtered(filter.clone()))
+                .await
+                .unwrap();
+            let count = store.count_software(Some(&filter)).await.unwrap();
+            assert_eq!(count, list.len() as u64);
+            list.into_iter()
+                .map(|s| s.id.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        software("name eq 'EDGE' and vendor eq 'microsoft'").await,
+        ["microsoft-_-edge"]
+    );
+    assert!(software("startswith(name,'windows_')").await.len() >= 2);
+    assert_eq!(
+        store.count_software(None).await.unwrap(),
+        store
+            .software_list(&ListQuery::default())
+            .await
+            .unwrap()
+            .len() as u64
+    );
+}
+
+/// A backend maps every filterable field of the tables: a comparison on each one runs.
+pub async fn every_filterable_field_is_supported<S: Store>(store: S) {
+    store.ingest(fleet()).await.unwrap();
+    for (fields, is_machine) in [(MACHINE_FIELDS, true), (SOFTWARE_FIELDS, false)] {
+        for field in fields.iter().filter(|f| f.filterable) {
+            let literal = match field.ty {
+                odata::FieldType::Int => "0".to_string(),
+                odata::FieldType::DateTime => "2020-01-01T00:00:00Z".to_string(),
+                odata::FieldType::Bool => "true".to_string(),
+                odata::FieldType::Enum(values) => format!("'{}'", values[0]),
+                _ => "'x'".to_string(),
+            };
+            let text = format!("{0} ne {literal} or {0} eq null", field.name);
+            let filter = odata::parse_filter(&text, fields).unwrap();
+            let query = ListQuery::filtered(filter.clone());
+            let result = if is_machine {
+                store.machines(&query).await.map(|_| ())
+            } else {
+                store.software_list(&query).await.map(|_| ())
+            };
+            assert!(result.is_ok(), "{text}: {result:?}");
+        }
+    }
 }
 
 pub async fn settings_are_written_once<S: Store>(store: S) {
@@ -246,7 +463,10 @@ macro_rules! conformance_tests {
             a_failed_import_changes_nothing,
             ingest_replaces_by_id_and_aggregates_follow,
             machine_answers_match_the_fleet_rows,
+            applications_are_assessed_alike_by_both_calls,
             lists_filter_and_page,
+            lists_evaluate_typed_filters,
+            every_filterable_field_is_supported,
             settings_are_written_once,
         );
     };

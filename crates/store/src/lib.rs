@@ -13,6 +13,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod fields;
 mod shared;
 
 use std::future::Future;
@@ -20,6 +21,9 @@ use std::future::Future;
 use kbgap_catalog::Batch;
 use kbgap_domain::{Date, Kb, MachineId, MachineInventory, SoftwareId};
 
+pub use fields::{MACHINE_FIELDS, SOFTWARE_FIELDS};
+/// The typed `$filter` expression lists take; backends translate it, never its text.
+pub use kbgap_odata::{self as odata, CompareOp, DateTimeOffset, Filter, Literal, TextFunction};
 pub use shared::{CatalogSummary, Progress, cve_count, missing_rows};
 
 /// Errors a backend reports. Messages name what was wrong, for the CLI to print; the API
@@ -34,6 +38,11 @@ pub enum StoreError {
         "the database holds data from a newer kbgap (schema version {found}, this build knows {known})"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    /// A filter names a property or combines a property and a literal the backend has no
+    /// translation for. Filters parsed against [`MACHINE_FIELDS`] / [`SOFTWARE_FIELDS`]
+    /// never do (the conformance suite checks every field).
+    #[error("unsupported filter: {0}")]
+    UnsupportedFilter(String),
     #[error("corrupt stored value in {table}.{column}: {detail}")]
     Corrupt {
         table: &'static str,
@@ -79,13 +88,28 @@ pub struct MissingKb {
     pub release_date: Date,
 }
 
-/// Equality filters and paging for the entity lists (`$filter=x eq 'v'`, `$top`, `$skip`).
+/// A filter and paging for the entity lists (`$filter`, `$top`, `$skip`).
+///
+/// The filter is a typed expression over the entity's fields ([`MACHINE_FIELDS`],
+/// [`SOFTWARE_FIELDS`]); a backend maps each field to a fixed column and binds each literal
+/// as a parameter. String comparisons are case-insensitive, as Defender's are for
+/// `computerDnsName`; string ordering (`gt`, `lt`) compares the lower-cased values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
-    /// `(field, value)` pairs that must all hold; field names are the API's.
-    pub equals: Vec<(String, String)>,
+    pub filter: Option<Filter>,
+    /// At most this many rows; `None` for all.
     pub top: Option<u64>,
     pub skip: u64,
+}
+
+impl ListQuery {
+    /// All rows matching `filter`.
+    pub fn filtered(filter: Filter) -> ListQuery {
+        ListQuery {
+            filter: Some(filter),
+            ..ListQuery::default()
+        }
+    }
 }
 
 /// What a machine ingest did.
@@ -129,6 +153,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         query: &ListQuery,
     ) -> impl Future<Output = Result<Vec<MachineRecord>>> + Send;
 
+    /// How many machines match `filter`, regardless of paging (`$count=true`).
+    fn count_machines(&self, filter: Option<&Filter>) -> impl Future<Output = Result<u64>> + Send;
+
     fn software(
         &self,
         id: &SoftwareId,
@@ -139,6 +166,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         query: &ListQuery,
     ) -> impl Future<Output = Result<Vec<SoftwareRecord>>> + Send;
+
+    /// How many entries of [`Store::software_list`] match `filter`, regardless of paging.
+    fn count_software(&self, filter: Option<&Filter>) -> impl Future<Output = Result<u64>> + Send;
 
     /// Missing KBs across the fleet for one software; `None` when the software is unknown.
     fn missing_by_software(
@@ -162,7 +192,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         as_of: Option<Date>,
     ) -> impl Future<Output = Result<Vec<MissingKb>>> + Send;
 
-    /// The catalog slice an assessment of a machine with this OS reads.
+    /// The catalog slice an assessment of a machine with this OS reads: the products of its
+    /// OS family and every application product (an assessment selects among them by the
+    /// machine's application list).
     fn catalog_slice(
         &self,
         os: &kbgap_domain::OsInfo,
