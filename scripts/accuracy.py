@@ -6,15 +6,18 @@ ground-truth machines of crates/cli/tests/data/ground-truth/ (captured 2019-03-0
     python3 scripts/accuracy.py            # KBGAP_BIN=path/to/kbgap to use another binary
 
 Both tools get the same inputs: the machine's systeminfo plus every KB of its wmic qfe table,
-and the WES-NG CVEs CSV cut at the capture date (wesng-2019-03-05.zip, built by
-scripts/build_ground_truth_fixture.py). WES-NG (`wes`, PyPI package wesng) also needs a
-Custom_*.csv, taken from ../shared/data/catalog/wesng/definitions.zip or else from any
-definitions zip in the repository. If WES-NG cannot run, the document still gets kbgap's
-figures and says why.
+and the catalog as it stood on the capture date (crates/cli/tests/data/ground-truth/catalog/,
+built by scripts/build_ground_truth_fixture.py): the MSRC CVRF documents first released by
+then, and WES-NG's rows of the KBs released by then. kbgap imports the whole folder; WES-NG
+reads CSV only, so it gets the WES-NG rows (which hold every KB the documents add). WES-NG
+(`wes`, PyPI package wesng) also needs a Custom_*.csv, taken from
+../shared/data/catalog/wesng/definitions.zip or else from any definitions zip in the repository.
+If WES-NG cannot run, the document still gets kbgap's figures and says why.
 
-When ../shared is present, the full WES-NG catalog and the archived MSRC CVRF documents are read
-to explain the Windows Update entries the cut catalog lacks, to check the hand-written notes,
-and for a second run on a re-dated catalog (see "Sensitivity" in the document).
+A second run gives kbgap WES-NG's rows alone, dated by DatePosted as WES-NG has them (see
+"Sensitivity" in the document). When ../shared is present, the full WES-NG catalog and the
+archived MSRC CVRF documents are read to explain the Windows Update entries the catalog lacks
+and to check the hand-written notes.
 
 Python 3 standard library only (plus the `wes` command; chardet, which wes needs, only as an
 encoding fallback). Rewrites docs/ACCURACY.md.
@@ -42,6 +45,8 @@ from build_catalog_fixtures import release_dates  # noqa: E402  (kbgap's release
 
 GT = os.path.join(REPO, "crates", "cli", "tests", "data", "ground-truth")
 FIXTURE = os.path.join(GT, "wesng-2019-03-05.zip")
+CVRF = os.path.join(GT, "cvrf")
+CATALOG = [FIXTURE, CVRF]  # what kbgap imports
 SHARED = os.path.normpath(os.path.join(REPO, "..", "shared"))
 SHARED_DEFINITIONS = os.path.join(SHARED, "data", "catalog", "wesng", "definitions.zip")
 MSRC_DOCS = os.path.join(SHARED, "data", "catalog", "msrc", "cvrf-xml-p0w3rsh3ll")
@@ -66,21 +71,46 @@ def _msrc_cve(ctx, doc, cve):
 
 
 HAND_NOTES = {
+    "4483187": {
+        "text": (
+            "Windows Update listed this out-of-band Internet Explorer update (2018-12-19) next to the February "
+            "2019 Monthly Rollup KB4486563, while listing neither January's nor February's Internet Explorer "
+            "cumulative update (KB4480965, KB4486474), which the machine does not have either: it offers the "
+            "Internet Explorer fixes of those months through the rollup, and its own metadata does not link the "
+            "out-of-band update to them. MSRC does (KB4480965 supersedes KB4483187), and the one vulnerability "
+            "KB4483187 fixes here, CVE-2018-8653, is fixed along the rollup's chain: installing KB4486563 leaves "
+            "nothing of it open, so kbgap, like Defender, names one KB for the chain. Counted as an FN, closed"
+        ),
+        "checks": [
+            ("the Windows 7 truth file lists KB4483187 and KB4486563, and neither KB4480965 nor KB4486474",
+             lambda c: {"4483187", "4486563"} <= set(c.truth[WIN7]) and not {"4480965", "4486474"} & set(c.truth[WIN7])),
+            ("the inventory shows none of KB4483187, KB4480965, KB4486474 installed",
+             lambda c: not {"4483187", "4480965", "4486474"} & (c.machines[WIN7]["qfe"] | c.machines[WIN7]["sysinfo"])),
+            ("a catalog row of KB4480965 lists KB4483187 in Supersedes",
+             lambda c: any(r["BulletinKB"] == "4480965" and "4483187" in split_kbs(r["Supersedes"])
+                           for r in c.fixture_rows)),
+            ("on Windows 7 x64 SP1 and its components, KB4483187 fixes CVE-2018-8653 only",
+             lambda c: {r["CVE"] for r in c.fixture_rows if r["BulletinKB"] == "4483187"
+                        and "Windows 7 for x64-based Systems Service Pack 1" in r["AffectedProduct"]}
+             == {"CVE-2018-8653"}),
+        ],
+    },
     "4470641": {
         "text": (
             "Windows Update listed the February 2019 .NET rollup instead: \"KB4487078: 2019-02 Security and "
             "Quality Rollup for .NET Framework 3.5.1, ...\". MSRC's February 2019 document (first released "
             "2019-02-12) names KB4487078 as a fix of CVE-2019-0613 and CVE-2019-0657, but WES-NG dates every "
             "row of KB4487078, and of January's KB4481481, 2019-12-19 (DatePosted is a CVE's last revision; "
-            "that revision only corrected links), so the cut at 2019-03-05 drops them. No row, in the cut or "
-            "the full catalog, lists KB4470641 in Supersedes: with the cut catalog nothing replaces it"
+            "that revision only corrected links), so WES-NG's rows alone, cut at 2019-03-05, lack them. No row, "
+            "in the cut or the full catalog, lists KB4470641 in Supersedes: with WES-NG's rows alone nothing "
+            "replaces it"
         ),
         "checks": [
             ("the Windows 7 truth file lists KB4487078",
              lambda c: "4487078" in c.truth[WIN7]),
-            ("the cut catalog has no row of KB4487078 or KB4481481",
-             lambda c: not ({"4487078", "4481481"} & c.fixture_kbs)),
-            ("no row of the cut catalog lists KB4470641 in Supersedes",
+            ("WES-NG's rows alone, cut at the capture date, have no row of KB4487078 or KB4481481",
+             lambda c: not ({"4487078", "4481481"} & c.wesng_only_kbs)),
+            ("no row of the catalog lists KB4470641 in Supersedes",
              lambda c: not any("4470641" in split_kbs(r["Supersedes"]) for r in c.fixture_rows)),
             ("full WES-NG catalog: every row of KB4487078 and KB4481481 is dated 20191219",
              lambda c: None if c.full is None else all(
@@ -213,6 +243,44 @@ def read_msrc_docs():
     return docs
 
 
+def catalog_documents():
+    """The CVRF documents of the catalog (zstd-compressed XML): {KB: (document id, first
+    release YYYYMMDD)} by kbgap's release-date rule, the document in which the KB fixes the most
+    vulnerabilities (the later one on a tie)."""
+    best = {}
+    initials = {}
+    for path in sorted(glob.glob(os.path.join(CVRF, "*.xml.zst"))):
+        text = subprocess.run(["zstd", "-d", "-q", "-c", path], check=True, capture_output=True).stdout
+        text = text.decode("utf-8-sig")
+        ident = re.search(r"<cvrf:ID>([^<]+)</cvrf:ID>", text).group(1).strip()
+        initial = "".join(re.search(r"<cvrf:InitialReleaseDate>(\d{4})-(\d\d)-(\d\d)", text).groups())
+        initials[path] = initial
+        fixes = defaultdict(set)
+        for vuln in re.findall(r"<vuln:Vulnerability\b.*?</vuln:Vulnerability>", text, re.S):
+            cve = re.search(r"<vuln:CVE>([^<]+)</vuln:CVE>", vuln)
+            for rem in re.findall(r'<vuln:Remediation\s+Type="Vendor Fix">.*?</vuln:Remediation>', vuln, re.S):
+                kb = re.search(r"<vuln:Description>\s*(\d+)\s*</vuln:Description>", rem)
+                if kb and cve:
+                    fixes[kb.group(1)].add(cve.group(1).strip())
+        for kb, cves in fixes.items():
+            if kb not in best or (len(cves), initial) > best[kb][0]:
+                best[kb] = ((len(cves), initial), ident)
+    return {kb: (ident, initial) for kb, ((_, initial), ident) in best.items()}, initials
+
+
+def catalog_document_ids():
+    """{KB: vulnerability ids the catalog's CVRF documents list it under}."""
+    ids = defaultdict(set)
+    for path in sorted(glob.glob(os.path.join(CVRF, "*.xml.zst"))):
+        text = subprocess.run(["zstd", "-d", "-q", "-c", path], check=True, capture_output=True).stdout
+        for vuln in re.findall(r"<vuln:Vulnerability\b.*?</vuln:Vulnerability>", text.decode("utf-8-sig"), re.S):
+            cve = re.search(r"<vuln:CVE>([^<]+)</vuln:CVE>", vuln)
+            for kb in re.findall(r"<vuln:Description>\s*(\d+)\s*</vuln:Description>", vuln):
+                if cve:
+                    ids[kb].add(cve.group(1).strip())
+    return ids
+
+
 # ------------------------------------------------------------------------------------------
 # The catalog seen from one machine
 # ------------------------------------------------------------------------------------------
@@ -220,10 +288,12 @@ class MachineCatalog:
     """A catalog's rows for one machine's OS and its "... on <OS>" components (the rows WES-NG's
     product filter selects): fixes, explicit supersedence, alternatives."""
 
-    def __init__(self, rows, os_name):
+    def __init__(self, rows, os_name, documents):
         self.os_name = os_name
         rows = [r for r in rows if os_name in r["AffectedProduct"]]
         released = release_dates([[r["DatePosted"], r["CVE"], r["BulletinKB"]] for r in rows])
+        # kbgap's rule: a KB a CVRF document names is dated by that document.
+        released.update({kb: initial for kb, (_, initial) in documents.items()})
         self.fixes = defaultdict(set)  # kb -> {(cve, product)}
         self.supersedes = defaultdict(set)  # kb -> kbs its rows list in Supersedes
         for r in rows:
@@ -328,27 +398,29 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
-def run_kbgap_inventory(binary, catalog_zip, inventory):
+def run_kbgap_inventory(binary, catalog, inventory):
     """kbgap on a JSON inventory (the collector's, with the machine's programs)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KBGAP_")}
     with tempfile.TemporaryDirectory(prefix="kbgap-accuracy-") as tmp:
         db = ["--db", "sqlite://" + os.path.join(tmp, "kbgap.db")]
-        run([binary, *db, "catalog", "import", catalog_zip], env=env)
+        run([binary, *db, "catalog", "import", *catalog], env=env)
         out = run([binary, *db, "ingest", inventory], env=env)
         machine_id = out.stdout.split()[0]
-        body = json.loads(run([binary, *db, "missing", "--machine", machine_id, "--json"], env=env).stdout)
+        body = json.loads(run([binary, *db, "missing", "--machine", machine_id, "--json", "--as-of", day(CUT)],
+                              env=env).stdout)
     return {item["id"]: item["productsNames"] for item in body["value"]}
 
 
-def run_kbgap(binary, catalog_zip, prefix):
+def run_kbgap(binary, catalog, prefix):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KBGAP_")}
     with tempfile.TemporaryDirectory(prefix="kbgap-accuracy-") as tmp:
         db = ["--db", "sqlite://" + os.path.join(tmp, "kbgap.db")]
-        run([binary, *db, "catalog", "import", catalog_zip], env=env)
+        run([binary, *db, "catalog", "import", *catalog], env=env)
         out = run([binary, *db, "ingest", "--one-machine", os.path.join(GT, f"{prefix}_systeminfo.txt"),
                    os.path.join(GT, f"{prefix}_qfe.txt")], env=env)
         machine_id = out.stdout.split()[0]  # "id host os"
-        body = json.loads(run([binary, *db, "missing", "--machine", machine_id, "--json"], env=env).stdout)
+        body = json.loads(run([binary, *db, "missing", "--machine", machine_id, "--json", "--as-of", day(CUT)],
+                              env=env).stdout)
     return {item["id"] for item in body["value"]}
 
 
@@ -461,41 +533,50 @@ def entry_status(kb, ctx, m, cat):
     if kb in cat.fixes:
         return "truth", "security update the catalog knows for " + ", ".join(cat.products(kb))
     if ctx.full is None:
-        return "excluded", "not in the cut catalog (../shared is absent: not classified further)"
+        return "excluded", "not in the catalog (../shared is absent: not classified further)"
     rows = ctx.full.rows_of(kb)
+    listed_under = ctx.document_ids.get(kb, set())
+    if not rows and listed_under and not any(i.upper().startswith("CVE-") for i in listed_under):
+        return "excluded", ("not a security update: only the catalog's CVRF documents name it, under "
+                            + ", ".join(sorted(listed_under)) + ", an advisory without a CVE (ADV990001 is "
+                            "\"Latest Servicing Stack Updates\", impact \"Defense in Depth\", no severity); "
+                            "kbgap reports only fixes of a CVE or of an advisory with a severity")
     if not rows:
         msrc = sorted(f"`{ident}` document names it under {', '.join(sorted(c for c, v in doc['cves'].items() if kb in v['kbs']))}"
                       for ident, doc in (ctx.msrc or {}).items() if kb in doc["kbs"])
         return "excluded", "not in the catalog: no WES-NG row names this KB" + (
             " (MSRC's " + "; ".join(msrc) + ")" if msrc else "")
-    released = ctx.full.released.get(kb, "")
+    # kbgap's rule: a KB a CVRF document of the catalog names is dated by that document.
+    released = ctx.documents[kb][1] if kb in ctx.documents else ctx.full.released.get(kb, "")
     products = sorted({r[4] for r in rows})
     apps = sorted({re.sub(r" \((32|64)-bit editions?\)", "", p) for p in products})
     app_only = not any(m["os"] in p for p in products)
     if released > CUT:
         dates = ", ".join(day(d) for d in sorted({r[0] for r in rows}))
         return "excluded", ((f"an application update ({', '.join(apps)}), and " if app_only else "")
-                            + f"not in the cut catalog: its WES-NG rows are dated {dates}, so kbgap's release-date "
-                            f"rule dates it {day(released)}, after the cut")
+                            + f"not in the catalog of the capture date: its WES-NG rows are dated {dates}, so "
+                            f"kbgap's release-date rule dates it {day(released)}, after the cut")
     if app_only:
         return "application", ("the catalog knows it only for " + ", ".join(apps)
                                + ": needs an application inventory, which systeminfo does not give")
     return "excluded", "in the full catalog for this OS but not in the cut fixture: rebuild the fixture"
 
 
-def evaluate(ctx, wes, binary, catalog_zip, rows, cves_name, cves_data, tag):
-    """Both tools on both machines with one catalog."""
+def evaluate(ctx, wes, binary, catalog, rows, documents, cves_name, cves_data, tag):
+    """Both tools on both machines with one catalog: `catalog` for kbgap (a folder or a zip),
+    its WES-NG `rows` (as a CSV: `cves_data`) for WES-NG, `documents` the KBs its CVRF
+    documents date."""
     wes_defs = None
     if not wes.error:
         wes_defs = wes.definitions(tag, cves_name, cves_data)
     results = []
     for prefix, os_name in MACHINES:
         m = dict(ctx.machines[prefix])
-        cat = MachineCatalog(rows, os_name)
+        cat = MachineCatalog(rows, os_name, documents)
         m["cat"] = cat
         m["status"] = {kb: entry_status(kb, ctx, m, cat) for kb in m["truth"]}
         m["truth_scored"] = {kb for kb, (st, _) in m["status"].items() if st == "truth"}
-        m["kbgap"] = score(run_kbgap(binary, catalog_zip, prefix), m["truth_scored"], cat)
+        m["kbgap"] = score(run_kbgap(binary, catalog, prefix), m["truth_scored"], cat)
         if wes_defs and not wes.error:
             try:
                 m["wes_run"] = wes.run(wes_defs, prefix, m["qfe"])
@@ -509,26 +590,14 @@ def evaluate(ctx, wes, binary, catalog_zip, rows, cves_name, cves_data, tag):
     return results
 
 
-def redated_rows(ctx):
-    """Rows of the full catalog, for the machines' products, of KBs the cut drops only because
-    their DatePosted is the last revision of an MSRC document first released before the cut:
-    the KB is named in that document and kbgap's rule dates it on the document's revision date.
-    They get the document's first release date."""
-    if ctx.full is None or not ctx.msrc:
-        return [], {}
-    redate = {}
-    os_kbs = {r[2] for r in ctx.full.os_rows}
-    for ident, doc in ctx.msrc.items():
-        if doc["initial"] > CUT:
-            continue
-        for kb in doc["kbs"] & os_kbs:
-            if kb not in ctx.fixture_kbs and ctx.full.released.get(kb) == doc["current"] > CUT:
-                redate[kb] = (doc["initial"], ident, doc["current"])
-    rows = []
-    for r in ctx.full.os_rows:
-        if r[2] in redate:
-            rows.append([redate[r[2]][0]] + r[1:])
-    return rows, redate
+def wesng_only(ctx):
+    """The catalog without its CVRF documents: WES-NG's rows, dated by DatePosted as WES-NG has
+    them, of the KBs released by the cut. The KBs the documents date before the cut and WES-NG
+    after it drop out: {KB: (document id, its first release, WES-NG's date)}."""
+    released = release_dates([[r["DatePosted"], r["CVE"], r["BulletinKB"]] for r in ctx.fixture_rows])
+    dropped = {kb: (ident, initial, released[kb]) for kb, (ident, initial) in ctx.documents.items()
+               if released.get(kb, "") > CUT}
+    return [r for r in ctx.fixture_rows if r["BulletinKB"] not in dropped], dropped
 
 
 # ------------------------------------------------------------------------------------------
@@ -571,7 +640,7 @@ def check_note(kb, ctx):
     return f"{label}: {note['text']}."
 
 
-def explain_fp(kb, s, ctx, m, sensitivity):
+def explain_fp(kb, s, ctx, m, other_run, other_label):
     cat = m["cat"]
     installed = m["sysinfo"] | m["qfe"]
     fixes = cat.fixes.get(kb, set())
@@ -595,11 +664,11 @@ def explain_fp(kb, s, ctx, m, sensitivity):
         facts.append(f"of it and its same-month alternative {kb_list(alts)} (same CVEs), {{tool}} reports the one "
                      f"whose rows list earlier KBs in Supersedes ({own}; {others})")
     text = (facts[0][0].upper() + "; ".join(facts)[1:] + ".").replace("{tool}", "kbgap")
-    if sensitivity is not None:
-        sm = next(x for x in sensitivity if x["prefix"] == m["prefix"])
-        if kb not in sm["kbgap"]["reported"]:
-            text += (" With the re-dated catalog (Sensitivity, below) kbgap reports "
-                     + kb_list(sm["kbgap"]["reported"]) + " and not this KB.")
+    if other_run is not None:
+        om = next(x for x in other_run if x["prefix"] == m["prefix"])
+        if kb not in om["kbgap"]["reported"]:
+            text += (f" With {other_label} kbgap reports "
+                     + kb_list(om["kbgap"]["reported"]) + " and not this KB.")
     note = check_note(kb, ctx)
     return text + (" " + note if note else " No hand note: not explained yet.")
 
@@ -658,7 +727,7 @@ def results_table(w, results):
     w("")
 
 
-def render(ctx, results, sensitivity, redate, wes, binary, fixture_name):
+def render(ctx, results, sensitivity, dropped, wes, binary, fixture_name):
     L = []
     w = L.append
     w("# Accuracy against Windows Update\n")
@@ -671,8 +740,8 @@ def render(ctx, results, sensitivity, redate, wes, binary, fixture_name):
     w("## How this was produced\n")
     w("```sh\ncargo build --release -p kbgap     # or set KBGAP_BIN to a kbgap binary\npython3 scripts/accuracy.py\n```\n")
     w(f"- kbgap: `{run([binary, '--version']).stdout.strip()}`. Per machine, a fresh SQLite database: "
-      "`kbgap catalog import <catalog zip>`, `kbgap ingest --one-machine <systeminfo> <qfe>`, "
-      "`kbgap missing --machine <id> --json`; reported = the `id`s of the body's `value`.")
+      "`kbgap catalog import <WES-NG zip> <CVRF folder>`, `kbgap ingest --one-machine <systeminfo> <qfe>`, "
+      f"`kbgap missing --machine <id> --json --as-of {day(CUT)}`; reported = the `id`s of the body's `value`.")
     if wes.error:
         w(f"- WES-NG: **not run: {wes.error}.** Only kbgap's figures are given.")
     else:
@@ -682,12 +751,23 @@ def render(ctx, results, sensitivity, redate, wes, binary, fixture_name):
           f"-o out.csv`; reported = the distinct `BulletinKB` values of out.csv (columns {cols}), including a "
           "missing service pack; vulnerabilities = its rows. Its zip holds the catalog's CVEs CSV plus the real "
           f"`{wes.custom_name}` of `{os.path.relpath(wes.custom_source, REPO)}` ({wes.custom_note}), which wes.py "
-          "requires; kbgap imports the CVEs CSV alone.")
-    w(f"- Catalog: `{fixture_name}` in `{os.path.relpath(FIXTURE, REPO)}` (SHA-256 `{sha256(FIXTURE)[:16]}`, "
+          "requires; kbgap imports the zip and the CVRF documents.")
+    docs = sorted(glob.glob(os.path.join(CVRF, "*.xml.zst")))
+    early = [d for d in docs if ".p0w3rsh3ll." in d and ctx.document_initial[d] <= CUT]
+    w(f"- Catalog: the catalog as it stood on **2019-03-05** (`scripts/build_ground_truth_fixture.py`): in "
+      f"`{os.path.relpath(CVRF, REPO)}/`, the MSRC CVRF documents first released by then, in the "
+      "copies archived by p0w3rsh3ll/MSRC-data ("
+      + ", ".join(f"`{os.path.basename(d)}`" for d in early)
+      + "); because Microsoft revised those documents after the capture and added later KBs to them, the "
+      "documents that released those KBs too ("
+      + ", ".join(f"`{os.path.basename(d)}`" for d in docs if d not in early)
+      + "), so that kbgap dates them after the cut and `--as-of` leaves them out; and "
+      f"`{fixture_name}` in `{os.path.relpath(FIXTURE, REPO)}` (SHA-256 `{sha256(FIXTURE)[:16]}`, "
       f"{len(ctx.fixture_rows)} rows): WES-NG's rows for the two OS products and their `... on <OS>` components, "
       "and for the 64-bit Office, Word, Excel, PowerPoint and Outlook 2016 products the Windows 7 machine runs, "
-      "for the KBs released on or before **2019-03-05** by kbgap's release-date rule "
-      "(`scripts/build_ground_truth_fixture.py`).")
+      "of the KBs released on or before the cut by kbgap's release-date rule (a KB a document names is dated "
+      "by that document; else by its WES-NG rows). WES-NG gets these rows as its CSV; they include every KB "
+      "the documents add.")
     truncated = [f"{m['host']}'s says {m['hotfix_count'][0]} and lists {m['hotfix_count'][1]}, its qfe {len(m['qfe'])}"
                  for m in ctx.machines.values() if m["hotfix_count"][0] != m["hotfix_count"][1]]
     w("- Inventory: systeminfo plus every KB of the wmic qfe table"
@@ -747,9 +827,11 @@ def render(ctx, results, sensitivity, redate, wes, binary, fixture_name):
             continue
         for kb in sorted(s["fn"], key=int):
             why = explain_closed(kb, s, cat, "kbgap") if kb in s["closed"] else "Not closed by any reported KB: a miss."
-            w(f"- **FN KB{kb}** {describe(kb, m)}. {why}")
+            note = check_note(kb, ctx)
+            w(f"- **FN KB{kb}** {describe(kb, m)}. {why}" + (f" {note}" if note else ""))
         for kb in sorted(s["fp"], key=int):
-            w(f"- **FP KB{kb}** {describe(kb, m)}. {explain_fp(kb, s, ctx, m, sensitivity)}")
+            w(f"- **FP KB{kb}** {describe(kb, m)}. "
+              f"{explain_fp(kb, s, ctx, m, sensitivity, 'WES-NG rows alone (Sensitivity, below)')}")
         w("")
 
     if any("wes" in m for m in results):
@@ -776,24 +858,28 @@ def render(ctx, results, sensitivity, redate, wes, binary, fixture_name):
             w("")
 
     if sensitivity is not None:
-        w("## Sensitivity: the cut by DatePosted\n")
-        w("WES-NG's DatePosted is a CVE's last revision date, not its publication. Per the archived MSRC "
-          "documents, the cut drops these KBs although MSRC published them before 2019-03-05:\n")
-        for kb, (initial, ident, current) in sorted(redate.items(), key=lambda x: int(x[0])):
-            w(f"- KB{kb}: in MSRC's `{ident}` document (first released {day(initial)}); kbgap's rule dates its "
-              f"WES-NG rows {day(current)}, that document's last revision.")
+        w("## Sensitivity: WES-NG's rows alone\n")
+        w("WES-NG's DatePosted is a CVE's last revision date, not its publication. Without the CVRF documents "
+          "(kbgap given only WES-NG's rows, each KB dated by them), these KBs, which MSRC published before "
+          "2019-03-05, are dated after the cut and drop out:\n")
+        for kb, (ident, initial, wesng) in sorted(dropped.items(), key=lambda x: int(x[0])):
+            revised = (ctx.msrc or {}).get(ident, {}).get("current") == wesng
+            w(f"- KB{kb}: in MSRC's `{ident}` document (first released {day(initial)}); its WES-NG rows date it "
+              f"{day(wesng)}" + (", that document's last revision." if revised else "."))
         w("")
-        w("Re-dated to their document's first release and added to the cut catalog (the script does this in a "
-          "temporary copy; the fixture is unchanged), the figures become:\n")
+        w("The figures with that catalog (the script builds it in a temporary copy):\n")
         results_table(w, sensitivity)
         for m in sensitivity:
             base = next(x for x in results if x["prefix"] == m["prefix"])
             s = m["kbgap"]
             w(f"- {m['host']}: truth {kb_list(m['truth_scored'])}"
-              + (f" (adds {kb_list(m['truth_scored'] - base['truth_scored'])})"
+              + (f" (without {kb_list(base['truth_scored'] - m['truth_scored'])})"
                  if m["truth_scored"] != base["truth_scored"] else " (unchanged)")
               + f"; kbgap reports {kb_list(s['reported'])}; FP {kb_list(s['fp'])}; FN {kb_list(s['fn'])}"
               + (f" ({kb_list(s['closed'])} closed)" if s["closed"] else "") + ".")
+            for kb in sorted(s["fp"], key=int):
+                w(f"  - **FP KB{kb}** {describe(kb, m)}. "
+                  f"{explain_fp(kb, s, ctx, m, results, 'the CVRF documents (Results, above)')}")
         w("")
     return "\n".join(L).rstrip() + "\n"
 
@@ -801,10 +887,10 @@ def render(ctx, results, sensitivity, redate, wes, binary, fixture_name):
 def applications(ctx, binary):
     """kbgap on the Windows 7 machine's collector inventory (its qfe KBs plus the Office 2016
     64-bit programs Windows Update's list reveals): the Office updates it reports, against the
-    Office security updates Windows Update listed that the cut catalog knows."""
+    Office security updates Windows Update listed that the catalog knows."""
     if not os.path.exists(COLLECTOR):
         return None
-    with_apps = run_kbgap_inventory(binary, FIXTURE, COLLECTOR)
+    with_apps = run_kbgap_inventory(binary, CATALOG, COLLECTOR)
     m = ctx.machines[WIN7]
     os_products = {"windows_7", "internet_explorer", ".net_framework"}
     office = {kb: p for kb, p in with_apps.items() if not set(p) & os_products}
@@ -818,8 +904,9 @@ def applications(ctx, binary):
             product = component
         rows.setdefault(r["BulletinKB"], set()).add(product)
     truth = {kb for kb in m["truth"] if kb in rows and kb not in m["qfe"]}
-    return {"reported": office, "truth": truth, "rows": rows,
-            "released": release_dates([[r["DatePosted"], r["CVE"], r["BulletinKB"]] for r in ctx.fixture_rows])}
+    released = release_dates([[r["DatePosted"], r["CVE"], r["BulletinKB"]] for r in ctx.fixture_rows])
+    released.update({kb: initial for kb, (_, initial) in ctx.documents.items()})
+    return {"reported": office, "truth": truth, "rows": rows, "released": released}
 
 
 def render_applications(w, ctx):
@@ -832,16 +919,19 @@ def render_applications(w, ctx):
       "the shape `scripts/collect-inventory.ps1` writes, with the qfe's KBs and the Office entries \"Microsoft "
       "Office Professional Plus 2016\" and \"Microsoft Office 64-bit Components 2016\"), kbgap maps it to the "
       "Office, Word, Excel, PowerPoint, Outlook, OneNote, Access, Publisher and Skype for Business 2016 (64-bit "
-      "edition) products (the cut catalog holds the first five) and reports:\n")
+      "edition) products (the catalog holds the first five) and reports:\n")
     w("| | KBs |")
     w("|---|---|")
-    w(f"| Office security updates Windows Update listed that the cut catalog knows | {len(truth)}: {kb_list(truth)} |")
+    w(f"| Office security updates Windows Update listed that the catalog knows | {len(truth)}: {kb_list(truth)} |")
     w(f"| found by kbgap | {len(tp)} of {len(truth)} |")
     w(f"| missed | {kb_list(fn) if fn else 'none'} |")
     w(f"| other Office KBs reported | {len(fp)} |")
     w("")
-    w("Windows Update also listed KB4018294 (Office 2016, Access Connectivity Engine); the cut catalog dates it "
-      "after the cut (see the entry below), so kbgap cannot know it.\n")
+    unknown = {kb for kb, (title, _) in ctx.machines[WIN7]["truth"].items()
+               if "Security Update for Microsoft Office" in title or "Security Update for Microsoft" in title} - truth
+    if unknown:
+        w("Windows Update also listed " + kb_list(unknown) + ", which the catalog does not know (see the entries "
+          "below), so kbgap cannot know them.\n")
     w("The other Office KBs are older updates whose vulnerabilities no update the inventory shows closes, as far as "
       "MSRC's Supersedes column tells (Office MSPs are per component, so no cumulative chain is inferred for "
       "them). Office MSPs are invisible to `Win32_QuickFixEngineering`, and this inventory has no entry for the "
@@ -849,7 +939,7 @@ def render_applications(w, ctx):
       "inventory taken by the collector lists each installed MSP as a program (\"Security Update for Microsoft "
       "Word 2016 (KB...) 64-Bit Edition\"), which kbgap counts as installed. They are, by product and month:\n")
     for kb in sorted(fp, key=lambda k: (a["released"].get(k, ""), int(k))):
-        products = ", ".join(sorted(short_office(p) for p in a["rows"].get(kb, ())))
+        products = ", ".join(sorted(short_office(p) for p in a["rows"].get(kb, ()))) or "named by the CVRF documents only"
         w(f"- KB{kb} ({month(a['released'].get(kb, ''))}; {products}; productsNames {', '.join(reported[kb])})")
     w("")
 
@@ -868,6 +958,8 @@ def main():
     fixture_text = fixture_data.decode("utf-8")
     ctx.fixture_rows = list(csv.DictReader(io.StringIO(fixture_text, newline="")))
     ctx.fixture_kbs = {r["BulletinKB"] for r in ctx.fixture_rows}
+    ctx.documents, ctx.document_initial = catalog_documents()
+    ctx.document_ids = catalog_document_ids()
     ctx.truth = {p: read_truth(p) for p, _ in MACHINES}
     wanted = set().union(*ctx.truth.values()) | set(HAND_NOTES) | {"4487078", "4481481"}
     ctx.full = (FullCatalog(SHARED_DEFINITIONS, wanted, [o for _, o in MACHINES])
@@ -887,30 +979,32 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kbgap-accuracy-")
     try:
         wes = Wes(tmp)
-        results = evaluate(ctx, wes, binary, FIXTURE, ctx.fixture_rows, fixture_name, fixture_data, "cut")
+        results = evaluate(ctx, wes, binary, CATALOG, ctx.fixture_rows, ctx.documents, fixture_name,
+                           fixture_data, "cut")
         sensitivity = None
-        extra, redate = redated_rows(ctx)
-        if extra:
+        rows, dropped = wesng_only(ctx)
+        ctx.wesng_only_kbs = {r["BulletinKB"] for r in rows}
+        if dropped:
             buf = io.StringIO()
-            csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(extra)
-            variant_text = fixture_text + buf.getvalue()
-            variant_zip = os.path.join(tmp, "redated.zip")
+            writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+            writer.writerow(list(ctx.fixture_rows[0].keys()))
+            writer.writerows([list(r.values()) for r in rows])
+            variant_zip = os.path.join(tmp, "wesng-only.zip")
             with zipfile.ZipFile(variant_zip, "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr(fixture_name, variant_text.encode("utf-8"))
-            variant_rows = list(csv.DictReader(io.StringIO(variant_text, newline="")))
-            sensitivity = evaluate(ctx, wes, binary, variant_zip, variant_rows, fixture_name,
-                                   variant_text.encode("utf-8"), "redated")
+                z.writestr(fixture_name, buf.getvalue().encode("utf-8"))
+            sensitivity = evaluate(ctx, wes, binary, [variant_zip], rows, {}, fixture_name,
+                                   buf.getvalue().encode("utf-8"), "wesng-only")
         if wes.error:
             print(f"WES-NG could not be run: {wes.error}; writing kbgap's figures only", file=sys.stderr)
             for m in results + (sensitivity or []):
                 m.pop("wes", None)
         ctx.applications = applications(ctx, binary)
-        doc = render(ctx, results, sensitivity, redate, wes, binary, fixture_name)
+        doc = render(ctx, results, sensitivity, dropped, wes, binary, fixture_name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     with open(OUT, "w", encoding="utf-8") as f:
         f.write(doc)
-    for name, rs in (("cut", results), ("re-dated", sensitivity or [])):
+    for name, rs in (("catalog", results), ("WES-NG rows alone", sensitivity or [])):
         for m in rs:
             for tool in ("kbgap", "wes"):
                 if tool in m:

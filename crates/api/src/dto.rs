@@ -2,12 +2,21 @@
 //! see (CONTRACT.md fixes it for `PublicProductFixDto`).
 
 use axum::response::Response;
-use kbgap_store::{MachineRecord, MissingKb, SoftwareRecord};
+use kbgap_domain::Arch;
+use kbgap_store::{
+    MachineRecord, MachineReference, MissingKb, SoftwareRecord, VersionDistribution,
+    VulnerabilityRecord,
+};
 
 use crate::json_response;
 
 pub(crate) const FIX_COLLECTION: &str =
     "Collection(microsoft.windowsDefenderATP.api.PublicProductFixDto)";
+
+/// The context of the vulnerability lists under a software or a machine: Defender names a
+/// type of another namespace there (mde-api.md §2.7, §3.4).
+pub(crate) const VULNERABILITY_COLLECTION: &str =
+    "Collection(Analytics.Contracts.PublicAPI.PublicVulnerabilityDto)";
 
 #[derive(serde::Serialize)]
 struct Collection<T> {
@@ -85,14 +94,20 @@ impl From<&MissingKb> for ProductFixDto {
     }
 }
 
+/// Defender's `Software`. kbgap has no exploit or alert data and no exposure score:
+/// `publicExploit` and `activeAlert` are always false, `impactScore` always 0.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SoftwareDto {
     id: String,
     name: String,
     vendor: String,
+    weaknesses: u64,
+    public_exploit: bool,
+    active_alert: bool,
     exposed_machines: u64,
     installed_machines: u64,
+    impact_score: f32,
 }
 
 impl From<&SoftwareRecord> for SoftwareDto {
@@ -101,22 +116,125 @@ impl From<&SoftwareRecord> for SoftwareDto {
             id: s.id.to_string(),
             name: s.name.clone(),
             vendor: s.vendor.clone(),
+            weaknesses: s.weaknesses,
+            public_exploit: false,
+            active_alert: false,
             exposed_machines: s.exposed_machines,
             installed_machines: s.installed_machines,
+            impact_score: 0.0,
         }
     }
 }
 
+/// Defender's `Vulnerability` (and `PublicVulnerabilityDto`, the same properties). The
+/// catalog gives the CVE id, a severity and the release dates of its fixes; kbgap has no
+/// description, CVSS score or exploit data: `description` and `cvssV3` are null, the
+/// exploit flags false and their lists empty.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VulnerabilityDto {
+    id: String,
+    name: String,
+    description: Option<String>,
+    severity: Option<String>,
+    cvss_v3: Option<f64>,
+    exposed_machines: u64,
+    published_on: String,
+    updated_on: String,
+    public_exploit: bool,
+    exploit_verified: bool,
+    exploit_in_kit: bool,
+    exploit_types: Vec<String>,
+    exploit_uris: Vec<String>,
+}
+
+impl From<&VulnerabilityRecord> for VulnerabilityDto {
+    fn from(v: &VulnerabilityRecord) -> Self {
+        VulnerabilityDto {
+            id: v.id.clone(),
+            name: v.id.clone(),
+            description: None,
+            severity: v.severity.clone(),
+            cvss_v3: None,
+            exposed_machines: v.exposed_machines,
+            published_on: format!("{}T00:00:00Z", v.published_on),
+            updated_on: format!("{}T00:00:00Z", v.updated_on),
+            public_exploit: false,
+            exploit_verified: false,
+            exploit_in_kit: false,
+            exploit_types: Vec::new(),
+            exploit_uris: Vec::new(),
+        }
+    }
+}
+
+/// Defender's `MachineReference` (`rbacGroupName` is null when the inventory names no
+/// device group).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MachineReferenceDto {
+    id: String,
+    computer_dns_name: String,
+    os_platform: String,
+    rbac_group_name: Option<String>,
+}
+
+impl From<&MachineReference> for MachineReferenceDto {
+    fn from(m: &MachineReference) -> Self {
+        MachineReferenceDto {
+            id: m.id.to_string(),
+            computer_dns_name: m.computer_dns_name.clone(),
+            os_platform: m.os_platform.clone(),
+            rbac_group_name: m.rbac_group_name.clone(),
+        }
+    }
+}
+
+/// Defender's `PublicDistributionDto`, one version of a software.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DistributionDto {
+    version: String,
+    installations: u64,
+    vulnerabilities: u64,
+}
+
+impl From<&VersionDistribution> for DistributionDto {
+    fn from(d: &VersionDistribution) -> Self {
+        DistributionDto {
+            version: d.version.clone(),
+            installations: d.installations,
+            vulnerabilities: d.vulnerabilities,
+        }
+    }
+}
+
+/// Defender's `Machine`, in Defender's key order, with kbgap's `osArchitecture` and
+/// `installedKbs`. kbgap has no sensor data: `firstSeen`, the IP addresses, `healthStatus`,
+/// `riskScore`, `exposureLevel` and `aadDeviceId` are null, `isAadJoined` false and
+/// `machineTags` empty (docs/API.md).
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MachineDto {
     id: String,
     computer_dns_name: String,
+    first_seen: Option<String>,
     last_seen: String,
     os_platform: &'static str,
     version: String,
+    os_processor: &'static str,
+    last_ip_address: Option<String>,
+    last_external_ip_address: Option<String>,
     os_build: u32,
+    health_status: Option<String>,
     os_architecture: &'static str,
+    /// The machine's device group (null when its inventory names none).
+    rbac_group_name: Option<String>,
+    risk_score: Option<String>,
+    exposure_level: Option<String>,
+    is_aad_joined: bool,
+    aad_device_id: Option<String>,
+    machine_tags: Vec<String>,
     installed_kbs: Vec<String>,
 }
 
@@ -126,11 +244,28 @@ impl From<&MachineRecord> for MachineDto {
         MachineDto {
             id: m.id.to_string(),
             computer_dns_name: m.inventory.host.clone(),
+            first_seen: None,
             last_seen: m.last_seen.clone(),
             os_platform: os.family.defender_platform(),
             version: os.defender_version(),
+            // Defender's (deprecated) processor word for the architecture.
+            os_processor: match os.arch {
+                Arch::X86 => "x86",
+                Arch::X64 => "x64",
+                Arch::Arm64 => "arm64",
+                Arch::Itanium => "ia64",
+            },
+            last_ip_address: None,
+            last_external_ip_address: None,
             os_build: os.build,
+            health_status: None,
             os_architecture: os.arch.defender_architecture(),
+            rbac_group_name: m.inventory.device_group.clone(),
+            risk_score: None,
+            exposure_level: None,
+            is_aad_joined: false,
+            aad_device_id: None,
+            machine_tags: Vec::new(),
             installed_kbs: m
                 .inventory
                 .installed_kbs

@@ -17,6 +17,12 @@ pub enum ApiErrorKind {
     Unauthorized,
     Forbidden,
     NotFound,
+    /// The body is larger than the server accepts (413).
+    PayloadTooLarge,
+    /// The application used up its calls; it may retry after this many seconds (429).
+    TooManyRequests {
+        retry_after: u64,
+    },
     Internal,
 }
 
@@ -80,6 +86,10 @@ impl IntoResponse for ApiError {
             ApiErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             ApiErrorKind::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
             ApiErrorKind::NotFound => (StatusCode::NOT_FOUND, "ResourceNotFound"),
+            ApiErrorKind::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+            ApiErrorKind::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests")
+            }
             ApiErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
         };
         let body = Body {
@@ -90,10 +100,18 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if matches!(self.kind, ApiErrorKind::Unauthorized) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self.kind {
+            ApiErrorKind::Unauthorized => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiErrorKind::TooManyRequests { retry_after } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            _ => {}
         }
         response
     }

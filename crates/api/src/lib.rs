@@ -9,27 +9,42 @@
 mod auth;
 mod dto;
 mod error;
+mod identity;
+mod inventory;
+mod metadata;
+mod metrics;
 mod odata;
+mod openapi;
+mod ops;
+mod routes;
+mod scope;
+mod throttle;
+mod token_cache;
+mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kbgap_auth::Issuer;
-use kbgap_domain::{MachineId, SoftwareId};
-use kbgap_store::{MACHINE_FIELDS, SOFTWARE_FIELDS, Store};
+use kbgap_store::Store;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
-pub use auth::Caller;
+pub use auth::{Caller, with_external_issuers};
 pub use dto::{ProductFixDto, missing_kbs_body};
 pub use error::{ApiError, ApiErrorKind};
+pub use inventory::DEFAULT_BODY_LIMIT;
+pub use metrics::{Metrics, metrics_router};
 pub use odata::SERVER_PAGE_SIZE;
+pub use ops::{ServerOptions, app};
+pub use throttle::Limits;
+pub use tls::{TlsConfig, TlsError, serve_tls, tls_config};
 
 /// Shared state of the API.
 pub struct AppState<S> {
@@ -55,10 +70,16 @@ impl<S: Clone> Clone for AppState<S> {
 pub struct RequestId(pub String);
 
 impl RequestId {
+    /// A new id in GUID form: a random per-process prefix and a counter, so that ids are
+    /// unique without a system call per request.
     fn generate() -> RequestId {
-        let mut bytes = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        use std::sync::OnceLock;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static PREFIX: OnceLock<u64> = OnceLock::new();
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let prefix = *PREFIX.get_or_init(|| rand_core::RngCore::next_u64(&mut rand_core::OsRng));
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let hex = format!("{prefix:016x}{count:016x}");
         RequestId(format!(
             "{}-{}-{}-{}-{}",
             &hex[0..8],
@@ -70,15 +91,24 @@ impl RequestId {
     }
 }
 
+/// Gives every request its id, and every log line written while answering it that id (the
+/// `request` span), then logs the outcome.
 async fn request_id(mut request: Request, next: Next) -> Response {
+    use tracing::Instrument;
     let id = RequestId::generate();
+    let span = tracing::info_span!("request", request_id = %id.0);
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     request.extensions_mut().insert(id.clone());
     let started = std::time::Instant::now();
-    let mut response = next.run(request).await;
-    tracing::info!(request_id = %id.0, %method, %path, status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64, "request");
+    let mut response = async move {
+        let response = next.run(request).await;
+        tracing::info!(%method, %path, status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64, "request");
+        response
+    }
+    .instrument(span)
+    .await;
     if let Ok(value) = HeaderValue::from_str(&id.0) {
         response.headers_mut().insert("request-id", value);
     }
@@ -89,9 +119,12 @@ async fn request_id(mut request: Request, next: Next) -> Response {
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/{*path}", get(dispatch::<S>))
+        .route("/readyz", get(ops::readyz::<S>))
+        .route("/api/{*path}", get(routes::dispatch::<S>).post(post::<S>))
+        .merge(identity::routes::<S>())
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::Extension(Arc::new(token_cache::VerifiedTokens::default())))
         .layer(middleware::from_fn(request_id))
         .layer(CompressionLayer::new())
 }
@@ -122,172 +155,27 @@ pub async fn serve(
         .await
 }
 
-/// What a path names, after case-insensitive parsing.
-enum Resource {
-    SoftwareList,
-    Software(String),
-    SoftwareMissingKbs(String),
-    MachineList,
-    Machine(String),
-    MachineMissingKbs(String),
-}
-
-fn parse_path(path: &str) -> Option<Resource> {
-    let mut segments: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    if segments
-        .first()
-        .is_some_and(|s| s.eq_ignore_ascii_case("v1.0"))
-    {
-        segments.remove(0);
-    }
-    let function = |name: &str| {
-        let name = name.rsplit('.').next().unwrap_or(name);
-        name.eq_ignore_ascii_case("getmissingkbs")
-    };
-    let entity = segments.first()?.to_ascii_lowercase();
-    match (entity.as_str(), &segments[1..]) {
-        ("software", []) => Some(Resource::SoftwareList),
-        ("software", [id]) => Some(Resource::Software(id.to_string())),
-        ("software", [id, f]) if function(f) => Some(Resource::SoftwareMissingKbs(id.to_string())),
-        ("machines", []) => Some(Resource::MachineList),
-        ("machines", [id]) => Some(Resource::Machine(id.to_string())),
-        ("machines", [id, f]) if function(f) => Some(Resource::MachineMissingKbs(id.to_string())),
-        _ => None,
-    }
-}
-
-const SOFTWARE_READ: &[&str] = &["Software.Read.All", "Software.Read"];
-const MACHINE_READ: &[&str] = &["Machine.Read.All", "Machine.Read"];
-
-async fn dispatch<S: Store>(
+/// `POST /api/...`: the one resource that is written, the inventory.
+async fn post<S: Store>(
     State(state): State<AppState<S>>,
     caller: Caller,
-    method: Method,
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let id = caller.request_id.clone();
     let uri = request.uri().clone();
     let path = uri.path().strip_prefix("/api").unwrap_or(uri.path());
-    let resource = parse_path(path)
-        .ok_or_else(|| ApiError::not_found(format!("No route for {}", uri.path()), &id))?;
-    debug_assert_eq!(method, Method::GET);
-    let base = base_url(&state, &headers);
-    let query = odata::ListOptions::parse(uri.query().unwrap_or(""), &id)?;
-    let page = request
+    if !inventory::is_inventory_path(path) {
+        return Err(ApiError::not_found(
+            format!("No route for POST {}", uri.path()),
+            &caller.request_id,
+        ));
+    }
+    let limit = request
         .extensions()
-        .get::<odata::ServerPage>()
-        .copied()
-        .unwrap_or(odata::ServerPage(SERVER_PAGE_SIZE));
-    let internal = |e: kbgap_store::StoreError| match e {
-        // Filters are validated against the same field tables the backends map, so this is
-        // a backend that lacks a translation: the client's request is still what is refused.
-        kbgap_store::StoreError::UnsupportedFilter(what) => {
-            ApiError::odata(format!("$filter: not supported by this store: {what}"), &id)
-        }
-        e => ApiError::internal(e, &id),
-    };
-    let response = match resource {
-        Resource::SoftwareList => {
-            caller.require(SOFTWARE_READ)?;
-            let list = query.to_list(SOFTWARE_FIELDS, page, &id)?;
-            let items = state
-                .store
-                .software_list(&list.query)
-                .await
-                .map_err(internal)?;
-            let total = match list.count {
-                true => Some(
-                    state
-                        .store
-                        .count_software(list.filter())
-                        .await
-                        .map_err(internal)?,
-                ),
-                false => None,
-            };
-            let items = items.iter().map(dto::SoftwareDto::from).collect();
-            list.respond(&base, &uri, "Software", items, total)
-        }
-        Resource::Software(key) => {
-            caller.require(SOFTWARE_READ)?;
-            query.reject_any(&id)?;
-            let software = software_id(&key, &id)?;
-            let found = state.store.software(&software).await.map_err(internal)?;
-            let found = found
-                .ok_or_else(|| ApiError::not_found(format!("Software {key} was not found"), &id))?;
-            dto::entity(&base, "Software/$entity", &dto::SoftwareDto::from(&found))
-        }
-        Resource::SoftwareMissingKbs(key) => {
-            caller.require(SOFTWARE_READ)?;
-            query.reject_any(&id)?;
-            let software = software_id(&key, &id)?;
-            let missing = state
-                .store
-                .missing_by_software(&software)
-                .await
-                .map_err(internal)?;
-            let missing = missing
-                .ok_or_else(|| ApiError::not_found(format!("Software {key} was not found"), &id))?;
-            dto::collection(
-                &base,
-                dto::FIX_COLLECTION,
-                missing.iter().map(dto::ProductFixDto::from).collect(),
-            )
-        }
-        Resource::MachineList => {
-            caller.require(MACHINE_READ)?;
-            let list = query.to_list(MACHINE_FIELDS, page, &id)?;
-            let items = state.store.machines(&list.query).await.map_err(internal)?;
-            let total = match list.count {
-                true => Some(
-                    state
-                        .store
-                        .count_machines(list.filter())
-                        .await
-                        .map_err(internal)?,
-                ),
-                false => None,
-            };
-            let items = items.iter().map(dto::MachineDto::from).collect();
-            list.respond(&base, &uri, "Machines", items, total)
-        }
-        Resource::Machine(key) => {
-            caller.require(MACHINE_READ)?;
-            query.reject_any(&id)?;
-            let found = state.store.machine(&key).await.map_err(internal)?;
-            let found = found
-                .ok_or_else(|| ApiError::not_found(format!("Machine {key} was not found"), &id))?;
-            dto::entity(&base, "Machines/$entity", &dto::MachineDto::from(&found))
-        }
-        Resource::MachineMissingKbs(key) => {
-            caller.require(SOFTWARE_READ)?;
-            let as_of = query.as_of(&id)?;
-            let not_found = || ApiError::not_found(format!("Machine {key} was not found"), &id);
-            let machine = MachineId::parse(&key).ok_or_else(not_found)?;
-            let missing = state
-                .store
-                .missing_by_machine(&machine, as_of)
-                .await
-                .map_err(internal)?;
-            let missing = missing.ok_or_else(not_found)?;
-            dto::collection(
-                &base,
-                dto::FIX_COLLECTION,
-                missing.iter().map(dto::ProductFixDto::from).collect(),
-            )
-        }
-    };
-    Ok(response)
-}
-
-fn software_id(key: &str, id: &RequestId) -> Result<SoftwareId, ApiError> {
-    SoftwareId::parse(key)
-        .ok_or_else(|| ApiError::not_found(format!("Software {key} was not found"), id))
+        .get::<inventory::BodyLimit>()
+        .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
+    let base = base_url(&state, &headers);
+    inventory::post(&state, &caller, &base, &uri, limit, request.into_body()).await
 }
 
 /// `<base>` of `@odata.context`: the configured public URL, else scheme and Host.

@@ -391,8 +391,13 @@ const MACHINE_TABLE: &[(&str, Expect)] = &[
     ),
     ("osPlatform gt 'Windows10'", Error("use eq, ne or in")),
     (
+        "deviceValue eq 'High'",
+        Error("at column 1: unknown property 'deviceValue'"),
+    ),
+    // Written as a constant (kbgap has no risk data): selectable, not filterable.
+    (
         "riskScore eq 'High'",
-        Error("at column 1: unknown property 'riskScore'"),
+        Error("'riskScore' cannot be used in $filter"),
     ),
     (
         "installedKbs eq 'KB4540673'",
@@ -556,9 +561,13 @@ async fn select_count_top_and_skip() {
     );
     let (status, _, body) = app.get("/api/machines?$select=id,nope").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    let names: Vec<&str> = kbgap_store::MACHINE_FIELDS.iter().map(|f| f.name).collect();
     assert_eq!(
         body["error"]["message"],
-        "$select: at column 4: unknown property 'nope' (one of: id, computerDnsName, lastSeen, osPlatform, version, osBuild, osArchitecture, installedKbs)"
+        format!(
+            "$select: at column 4: unknown property 'nope' (one of: {})",
+            names.join(", ")
+        )
     );
     // $count counts every match; $top and $skip page.
     let (_, _, body) = app.get("/api/machines?$count=true&$top=1").await;

@@ -23,8 +23,11 @@
 //!   products they make a machine run.
 //! - [`release_dates`]: the release (date, title) of each KB across batches: the document
 //!   where it fixes the most vulnerabilities, not the earliest one that mentions it.
+//! - [`builds`]: the OS build revision each Windows cumulative update brings (security,
+//!   preview and out-of-band), shipped as `data/os-builds.csv`.
 
 pub mod applications;
+pub mod builds;
 mod classify;
 mod cvrf;
 mod cvrf_json;

@@ -479,6 +479,7 @@ fn machine(arch: Arch, apps: Vec<Application>) -> MachineInventory {
         },
         installed_kbs: Default::default(),
         applications: apps,
+        device_group: None,
     }
 }
 

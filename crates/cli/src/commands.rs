@@ -1,6 +1,7 @@
 //! One function per subcommand.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -11,7 +12,8 @@ use kbgap_store::{ListQuery, MissingKb, Progress, Store};
 use kbgap_store_sqlite::SqliteStore;
 
 use crate::{
-    CatalogCommand, CheckArgs, Cli, Command, ExplainArgs, IngestArgs, MissingArgs, TokenArgs, files,
+    CatalogCommand, CheckArgs, Cli, Command, ExplainArgs, IngestArgs, MissingArgs, ServeArgs,
+    TokenArgs, files,
 };
 
 /// Opens the store the URL names. Only the embedded SQLite backend exists so far; other
@@ -35,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&cli.db).await?;
             import_catalog(&store, files::read_catalog(&paths)?, started).await
         }
+        Command::Catalog(CatalogCommand::Sync(args)) => crate::sync::run(&cli.db, &args).await,
         Command::Ingest(args) => {
             let store = open_store(&cli.db).await?;
             ingest(&store, &args).await
@@ -67,13 +70,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let store = open_store(&cli.db).await?;
-            serve(store, &args.listen, cli.public_url).await
+            let options = server_options(&args)?;
+            if let Some(address) = &args.metrics_listen {
+                serve_metrics(address, &options).await?;
+            }
+            let tls = tls_config(&args)?;
+            let external = crate::oidc::external_issuers(&args, &cli.public_url).await?;
+            serve(store, &args.listen, cli.public_url, options, tls, external).await
         }
         Command::Token(args) => {
             let store = open_store(&cli.db).await?;
             println!("{}", token(&store, &args, &cli.public_url).await?);
             Ok(())
         }
+        Command::App(command) => crate::apps::app(&cli.db, &command).await,
+        Command::Keys(command) => crate::apps::keys(&cli.db, &command).await,
         Command::Demo(args) => crate::demo::run(&args, cli.public_url).await,
     }
 }
@@ -340,16 +351,19 @@ fn print_table(rows: &[MissingKb]) {
     }
 }
 
-/// The token issuer of this database, creating its key and tenant id on first use.
+/// The token issuer of this database, creating its first key and tenant id on first use.
 pub async fn issuer(store: &SqliteStore, public_url: &Option<String>) -> anyhow::Result<Issuer> {
-    let pem = store
-        .setting_or_insert("signing_key", &generate_key_pem())
-        .await?;
+    let first = kbgap_store::SigningKeyRecord {
+        private_pem: generate_key_pem(),
+        created_at: kbgap_auth::now() as i64,
+    };
+    let keys = store.signing_keys_or_insert(&first).await?;
     let tenant = store
         .setting_or_insert("tenant_id", &generate_tenant_id())
         .await?;
     let audiences: Vec<String> = public_url.iter().cloned().collect();
-    Ok(Issuer::from_pem(&pem, &tenant, &audiences)?)
+    let pems: Vec<&str> = keys.iter().map(|k| k.private_pem.as_str()).collect();
+    Ok(Issuer::from_pems(&pems, &tenant, &audiences)?)
 }
 
 fn parse_ttl(text: &str) -> anyhow::Result<Duration> {
@@ -381,10 +395,86 @@ pub async fn token(
     Ok(issuer.issue("kbgap-cli", &args.roles, parse_ttl(&args.ttl)?, &audience)?)
 }
 
+/// The server options of `kbgap serve`'s flags.
+pub fn server_options(args: &ServeArgs) -> anyhow::Result<kbgap_api::ServerOptions> {
+    let throttle =
+        (args.throttle_per_minute > 0 && args.throttle_per_hour > 0).then_some(kbgap_api::Limits {
+            per_minute: args.throttle_per_minute,
+            per_hour: args.throttle_per_hour,
+        });
+    Ok(kbgap_api::ServerOptions {
+        throttle,
+        body_limit: parse_size(&args.max_body).context("--max-body")?,
+        metrics: args
+            .metrics_listen
+            .as_ref()
+            .map(|_| std::sync::Arc::new(kbgap_api::Metrics::default())),
+    })
+}
+
+/// `123`, `64K`, `32M` as bytes.
+fn parse_size(text: &str) -> anyhow::Result<usize> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&text[..i], 1024),
+        Some((i, 'm' | 'M')) => (&text[..i], 1024 * 1024),
+        _ => (text, 1),
+    };
+    let number: usize = digits
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("'{text}' is not a size (bytes, or with a K or M suffix)"))?;
+    number
+        .checked_mul(unit)
+        .ok_or_else(|| anyhow::anyhow!("'{text}' is too large"))
+}
+
+/// Serves the metrics of `options` on `address`, in the background.
+async fn serve_metrics(address: &str, options: &kbgap_api::ServerOptions) -> anyhow::Result<()> {
+    let Some(metrics) = options.metrics.clone() else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} (--metrics-listen)"))?;
+    eprintln!(
+        "kbgap: serving metrics on http://{}/metrics",
+        listener.local_addr()?
+    );
+    tokio::spawn(async move {
+        if let Err(e) = kbgap_api::serve(
+            listener,
+            kbgap_api::metrics_router(metrics),
+            std::future::pending(),
+        )
+        .await
+        {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
+}
+
+/// The TLS configuration of `--tls-cert` / `--tls-key`, when given.
+fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<Arc<kbgap_api::TlsConfig>>> {
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Ok(None);
+    };
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let config = kbgap_api::tls_config(&read(cert)?, &read(key)?)
+        .with_context(|| format!("--tls-cert {} --tls-key {}", cert.display(), key.display()))?;
+    Ok(Some(config))
+}
+
 pub async fn serve(
     store: SqliteStore,
     listen: &str,
     public_url: Option<String>,
+    options: kbgap_api::ServerOptions,
+    tls: Option<Arc<kbgap_api::TlsConfig>>,
+    external: Option<Arc<kbgap_auth::external::ExternalIssuers>>,
 ) -> anyhow::Result<()> {
     let issuer = issuer(&store, &public_url).await?;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -395,13 +485,21 @@ pub async fn serve(
         issuer: std::sync::Arc::new(issuer),
         public_url,
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "kbgap: serving the API on http://{}",
+        "kbgap: serving the API on {scheme}://{}",
         listener.local_addr()?
     );
-    kbgap_api::serve(listener, kbgap_api::router(state), async {
+    let mut app = kbgap_api::app(state, &options);
+    if let Some(external) = external {
+        app = kbgap_api::with_external_issuers(app, external);
+    }
+    let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    };
+    match tls {
+        Some(config) => kbgap_api::serve_tls(listener, app, config, shutdown).await?,
+        None => kbgap_api::serve(listener, app, shutdown).await?,
+    }
     Ok(())
 }

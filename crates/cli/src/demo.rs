@@ -65,5 +65,13 @@ pub async fn run(args: &DemoArgs, configured_url: Option<String>) -> anyhow::Res
     if args.no_serve {
         return Ok(());
     }
-    serve(store, &args.listen, configured_url).await
+    serve(
+        store,
+        &args.listen,
+        configured_url,
+        kbgap_api::ServerOptions::default(),
+        None,
+        None,
+    )
+    .await
 }

@@ -2,9 +2,13 @@
 //! assessment, storage and HTTP live in `kbgap-inventory`, `kbgap-catalog`, `kbgap-engine`,
 //! `kbgap-store-*` and `kbgap-api`; this crate reads files, shows progress and prints.
 
+mod apps;
 mod commands;
+mod config;
 mod demo;
 mod files;
+mod oidc;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +31,15 @@ pub struct Cli {
     /// Public base URL of the API, used in `@odata.context` and accepted as a token audience.
     #[arg(long, global = true, env = "KBGAP_PUBLIC_URL")]
     pub public_url: Option<String>,
+
+    /// A file of `key = value` options (flag or environment names); flags and the
+    /// environment take precedence over it.
+    #[arg(long, global = true, env = "KBGAP_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Log format on stderr: text, or json (one object per line, for log collectors).
+    #[arg(long, global = true, env = "KBGAP_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
@@ -51,6 +64,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print a bearer token signed with this database's key.
     Token(TokenArgs),
+    /// Register applications of the built-in identity provider (client id and secret).
+    #[command(subcommand)]
+    App(apps::AppCommand),
+    /// Rotate or list the token-signing keys.
+    #[command(subcommand)]
+    Keys(apps::KeysCommand),
     /// Import a real catalog slice and sample machines into a temporary database and serve it.
     Demo(DemoArgs),
 }
@@ -63,6 +82,9 @@ pub enum CatalogCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Fetch new and changed CVRF documents from MSRC's API, keep the last good copy of each
+    /// (an empty, shorter or broken copy never replaces it) and import what changed.
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Debug, Args)]
@@ -142,10 +164,57 @@ pub struct JsonFlag {
     pub json: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[arg(long, env = "KBGAP_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Calls allowed per application per minute (Defender's default); 0 turns throttling off.
+    #[arg(long, env = "KBGAP_THROTTLE_PER_MINUTE", default_value_t = 100)]
+    pub throttle_per_minute: u32,
+    /// Calls allowed per application per hour (Defender's default); 0 turns throttling off.
+    #[arg(long, env = "KBGAP_THROTTLE_PER_HOUR", default_value_t = 1500)]
+    pub throttle_per_hour: u32,
+    /// The largest `POST /api/inventory` body: bytes, or with a K or M suffix.
+    #[arg(long, env = "KBGAP_MAX_BODY", default_value = "32M")]
+    pub max_body: String,
+    /// Also serve Prometheus metrics (`GET /metrics`) on this address, apart from the API.
+    #[arg(long, env = "KBGAP_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. Microsoft's
+    /// client libraries (MSAL, azure-identity) accept only an https authority.
+    #[arg(long, env = "KBGAP_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "KBGAP_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also accept tokens of this OpenID Connect issuer, exactly as its tokens' `iss` reads
+    /// (Entra ID: https://login.microsoftonline.com/<tenant>/v2.0 or
+    /// https://sts.windows.net/<tenant>/; Keycloak: https://<host>/realms/<realm>).
+    /// Repeatable, or comma-separated.
+    #[arg(long, env = "KBGAP_OIDC_ISSUER", value_delimiter = ',')]
+    pub oidc_issuer: Vec<String>,
+    /// The `aud` values accepted in those tokens [default: Defender's API identifiers and
+    /// --public-url].
+    #[arg(long, env = "KBGAP_OIDC_AUDIENCE", value_delimiter = ',')]
+    pub oidc_audience: Vec<String>,
+    /// The signature algorithms accepted in those tokens (asymmetric only).
+    #[arg(
+        long,
+        env = "KBGAP_OIDC_ALGORITHMS",
+        value_delimiter = ',',
+        default_value = "RS256"
+    )]
+    pub oidc_algorithms: Vec<String>,
+    /// The claim listing a delegated caller's groups: they see only the machines whose
+    /// device group is one of them.
+    #[arg(long, env = "KBGAP_OIDC_GROUP_CLAIM", default_value = "groups")]
+    pub oidc_group_claim: String,
 }
 
 #[derive(Debug, Args)]
@@ -177,13 +246,21 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = config::load(&args, &<Cli as clap::CommandFactory>::command()) {
+        eprintln!("kbgap: {e}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse_from(args);
     let filter =
         std::env::var("KBGAP_LOG").unwrap_or_else(|_| "warn,kbgap=info,kbgap_api=info".into());
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -196,6 +273,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<sync::Rejected>().is_some() => {
+            eprintln!("kbgap: {e:#}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("kbgap: {e:#}");
             ExitCode::from(2)

@@ -138,6 +138,10 @@ pub struct MachineInventory {
     pub installed_kbs: BTreeSet<Kb>,
     #[serde(default)]
     pub applications: Vec<Application>,
+    /// The device group the machine belongs to (Defender's `rbacGroupName`), when the
+    /// inventory names one: a delegated caller sees only the machines of their groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_group: Option<String>,
 }
 
 impl MachineInventory {

@@ -10,6 +10,9 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use kbgap_domain::{Date, Kb, MachineInventory};
 
+use kbgap_catalog::builds::BuildKind;
+
+use crate::builds::{BuildFacts, FixedBuildOrigin, RevisionOrigin};
 use crate::{AssessOptions, CatalogSlice, Evaluation, assess};
 
 /// The decision about one KB.
@@ -26,11 +29,18 @@ pub enum Verdict {
     /// An installed update supersedes it (see `chain`).
     #[serde(rename_all = "camelCase")]
     CoveredByInstalled { installed: Kb },
-    /// The machine's build revision is at or above the KB's fixed build.
+    /// The machine's build revision is at or above the build the KB (or an update that
+    /// supersedes it) brings. Builds read `<build>.<revision>` (`17763.316`).
     #[serde(rename_all = "camelCase")]
     CoveredByBuild {
         fixed_build: String,
+        /// Where the fixed build is known from: "MSRC FixedBuild", or the OS build table and
+        /// the kind of release it lists ("OS build table: security update").
+        fixed_build_source: String,
         machine_build: String,
+        /// "the inventory" (a stated revision), or the installed cumulative update whose
+        /// revision the machine has ("installed KB4482887, a preview cumulative update").
+        machine_build_source: String,
     },
     /// Its open vulnerabilities are closed by other reported updates (a Security-only update
     /// whose Monthly Rollup is reported, say).
@@ -155,20 +165,7 @@ pub fn explain(
             let verdict = if evaluation.installed.contains(&start) {
                 Verdict::CoveredByInstalled { installed: start }
             } else {
-                let fixed_build = evaluation
-                    .fixes
-                    .iter()
-                    .filter(|f| f.kb == start)
-                    .flat_map(|f| f.fixed_builds.iter())
-                    .next()
-                    .cloned()
-                    .unwrap_or_default();
-                let machine_build =
-                    format!("{}.{}", machine.os.build, machine.os.revision.unwrap_or(0));
-                Verdict::CoveredByBuild {
-                    fixed_build,
-                    machine_build,
-                }
+                build_verdict(&evaluation.builds, start)
             };
             (verdict, steps)
         }
@@ -233,6 +230,38 @@ pub fn explain(
         installed_considered,
         chain,
         summary,
+    }
+}
+
+/// The verdict for a KB that the machine's revision reaches (`start` is the reached update
+/// from which supersedence leads to it, or the KB itself).
+fn build_verdict(builds: &BuildFacts, start: Kb) -> Verdict {
+    let build = builds.build;
+    let (fixed_revision, origin) = builds.fixed[&start];
+    let (revision, from) = builds
+        .revision
+        .expect("a KB is reached by build only when the machine has a revision");
+    let kind = |kind: BuildKind| match kind {
+        BuildKind::Security => "security update",
+        BuildKind::Preview => "preview cumulative update",
+        BuildKind::OutOfBand => "out-of-band cumulative update",
+    };
+    Verdict::CoveredByBuild {
+        fixed_build: format!("{build}.{fixed_revision}"),
+        fixed_build_source: match origin {
+            FixedBuildOrigin::Catalog => "MSRC FixedBuild".to_string(),
+            FixedBuildOrigin::Table(k) => format!("OS build table: {}", kind(k)),
+        },
+        machine_build: format!("{build}.{revision}"),
+        machine_build_source: match from {
+            RevisionOrigin::Inventory => "the inventory".to_string(),
+            RevisionOrigin::Installed(kb) => match builds.fixed.get(&kb) {
+                Some((_, FixedBuildOrigin::Table(k))) => {
+                    format!("installed KB{kb}, a {}", kind(*k))
+                }
+                _ => format!("installed KB{kb}"),
+            },
+        },
     }
 }
 
@@ -372,10 +401,16 @@ fn summarize(
         }
         Verdict::CoveredByBuild {
             fixed_build,
+            fixed_build_source,
             machine_build,
+            machine_build_source,
         } => {
+            let brings = match chain.first() {
+                Some(step) => format!("KB{}, which supersedes it,", step.newer),
+                None => format!("KB{kb}"),
+            };
             format!(
-                "KB{kb} is covered: the machine's build {machine_build} is at or above the fixed build {fixed_build}{via}."
+                "KB{kb} is covered: the machine's build {machine_build} (from {machine_build_source}) is at or above build {fixed_build}, which {brings} brings ({fixed_build_source}){via}."
             )
         }
         Verdict::AlternativeReported { reported } => format!(

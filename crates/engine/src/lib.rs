@@ -12,12 +12,18 @@
 //! reached by the machine's build revision). Only the newest KB of each chain is reported.
 //!
 //! Microsoft's supersedence data is incomplete (msrc-peers.md §3): many cumulative updates
-//! do not name the one they replace. [`chains`] infers the cumulative chains that the data
-//! leaves implicit, so an installed cumulative update closes every earlier one. Applications
-//! (Office, SQL Server, Exchange) are left out of that inference: their updates are
-//! per-component packages (an Excel MSP does not replace a Word one), so only the
+//! do not name the one they replace. The `chains` module infers the cumulative chains that
+//! the data leaves implicit, so an installed cumulative update closes every earlier one.
+//! Applications (Office, SQL Server, Exchange) are left out of that inference: their updates
+//! are per-component packages (an Excel MSP does not replace a Word one), so only the
 //! supersedence MSRC states applies to them.
+//!
+//! The `builds` module gives a machine its effective build revision (the one its inventory
+//! states, or that of the newest cumulative update it lists, previews and out-of-band releases
+//! included) and the cumulative updates that revision contains, from the OS build table
+//! shipped with the catalog crate and the catalog's FixedBuild values (docs/BUILDS.md).
 
+mod builds;
 mod chains;
 mod explain;
 mod products;
@@ -122,7 +128,9 @@ pub(crate) struct Evaluation<'a> {
     /// Installed KBs: the inventory's, and the updates its application list names (Office
     /// MSPs, SQL Server and Exchange updates, which `Win32_QuickFixEngineering` omits).
     pub(crate) installed: HashSet<Kb>,
-    /// Installed KBs, and those whose FixedBuild the machine's revision reaches.
+    /// The machine's build line: its effective revision and what each KB brings.
+    pub(crate) builds: builds::BuildFacts,
+    /// Installed KBs, and the cumulative updates the machine's effective revision reaches.
     pub(crate) reached: HashSet<Kb>,
     /// `reached` and everything it supersedes.
     pub(crate) covered: HashSet<Kb>,
@@ -176,18 +184,15 @@ impl<'a> Evaluation<'a> {
         // What the machine has: its KBs, the cumulative updates its build revision reaches,
         // and everything those supersede.
         let installed: HashSet<Kb> = machine.all_installed_kbs().into_iter().collect();
+        let builds = builds::BuildFacts::new(
+            machine,
+            &fixes,
+            &selected_set,
+            kbgap_catalog::builds::os_builds(),
+            &installed,
+        );
         let mut reached: HashSet<Kb> = installed.clone();
-        if let Some(revision) = machine.os.revision {
-            for fix in fixes.iter().filter(|f| selected_set.contains(&f.product)) {
-                if fix
-                    .fixed_builds
-                    .iter()
-                    .any(|b| build_reached(b, machine.os.build, revision))
-                {
-                    reached.insert(fix.kb);
-                }
-            }
-        }
+        reached.extend(builds.reached());
         let covered = closure(&reached, &supersedes);
         Evaluation {
             catalog,
@@ -198,6 +203,7 @@ impl<'a> Evaluation<'a> {
             inferred,
             superseded_by,
             installed,
+            builds,
             reached,
             covered,
         }
@@ -381,22 +387,6 @@ fn head_of<P: Ord>(
     let head = best.unwrap_or(kb);
     memo.insert(kb, head);
     head
-}
-
-/// Whether a FixedBuild such as `10.0.18363.1016` is reached by a machine on `build` with
-/// update revision `revision`. Values that are not a four-part version on the machine's
-/// build line say nothing (MSRC's FixedBuild holds URLs and other text at times).
-fn build_reached(fixed_build: &str, build: u32, revision: u32) -> bool {
-    let parts: Vec<&str> = fixed_build.trim().split('.').collect();
-    if parts.len() != 4
-        || !parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return false;
-    }
-    parts[2].parse::<u32>().ok() == Some(build)
-        && parts[3].parse::<u32>().is_ok_and(|fixed| revision >= fixed)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! Applications come from the inventory's program list through the catalog crate's table
 //! (`kbgap_catalog::applications`): Office, SQL Server, Exchange and the like become
 //! application products, and a .NET Framework release beyond the in-box one adds the
-//! ".NET Framework <version> on <OS>" components of that version.
+//! "`.NET Framework <version> on <OS>`" components of that version.
 
 use kbgap_catalog::applications::installed_software;
 use kbgap_domain::{MachineInventory, OsFamily, OsInfo, ProductInfo, ProductKind, SoftwareId};

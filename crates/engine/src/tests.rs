@@ -62,6 +62,7 @@ fn machine(
         },
         installed_kbs: kbs.iter().map(|&n| kb(n)).collect(),
         applications: vec![],
+        device_group: None,
     }
 }
 
@@ -587,4 +588,44 @@ fn a_listed_dotnet_framework_adds_its_components() {
         vec![inbox, net48]
     );
     assert_eq!(missing(&b.0, &m, None), vec![5001]);
+}
+
+/// The OS build table (kbgap_catalog::builds) on Windows 10 1809: a machine that lists only the
+/// February 2019 preview KB4482887 (17763.348) has the February security update KB4487044
+/// (17763.316) in it; one that states revision 292 (January's preview) does not.
+#[test]
+fn the_build_table_gives_a_machine_its_revision_and_what_it_contains() {
+    use crate::{Verdict, explain};
+    let mut b = Builder::new();
+    let target = OsTarget {
+        release: Some("1809".into()),
+        ..win10_target()
+    };
+    let os = b.product(
+        "Windows 10 Version 1809 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        target,
+        &[],
+    );
+    b.fix(4480116, "2019-01-08", os, &["CVE-2019-0536"], &[], None);
+    b.fix(4487044, "2019-02-12", os, &["CVE-2019-0630"], &[], None);
+    let on_1809 = |revision: Option<u32>, kbs: &[u32]| {
+        let mut m = machine(OsFamily::Windows10, 17763, revision, kbs);
+        m.os.release = Some("1809".into());
+        m
+    };
+    let preview_listed = on_1809(None, &[4482887]);
+    assert_eq!(missing(&b.0, &preview_listed, None), Vec::<u32>::new());
+    let why = explain(&preview_listed, &b.0, AssessOptions::default(), kb(4487044));
+    assert!(
+        matches!(&why.verdict, Verdict::CoveredByBuild { fixed_build, machine_build, .. }
+            if fixed_build == "17763.316" && machine_build == "17763.348"),
+        "{why:?}"
+    );
+    assert!(why.summary.contains("KB4482887"), "{}", why.summary);
+    // A stated revision: January's preview contains January's security update only.
+    assert_eq!(missing(&b.0, &on_1809(Some(292), &[]), None), vec![4487044]);
+    // Nothing listed, no revision: both are missing (the February one heads the chain).
+    assert_eq!(missing(&b.0, &on_1809(None, &[]), None), vec![4487044]);
 }

@@ -278,12 +278,17 @@ fn machine(value: &Value, root: &Path) -> Result<MachineInventory, InventoryErro
     }
 
     let identity = id.unwrap_or_else(|| host.clone());
+    let device_group = obj
+        .string("deviceGroup")?
+        .map(|group| group.trim().to_string())
+        .filter(|group| !group.is_empty());
     Ok(MachineInventory {
         host,
         identity,
         os,
         installed_kbs,
         applications,
+        device_group,
     })
 }
 

@@ -562,6 +562,7 @@ fn machine(
         },
         installed_kbs,
         applications,
+        device_group: None,
     }))
 }
 

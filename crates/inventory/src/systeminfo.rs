@@ -622,6 +622,7 @@ fn machine(fields: &[Field]) -> Result<Systeminfo, InventoryError> {
             os,
             installed_kbs: kbs,
             applications: Vec::new(),
+            device_group: None,
         },
         hotfixes_announced: announced,
         hotfixes_listed: listed,

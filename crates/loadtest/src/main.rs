@@ -2,7 +2,8 @@
 //!
 //! It creates a temporary SQLite store, imports a catalog (by default the in-repo WES-NG
 //! fixture of 2020-03-11), generates a synthetic fleet from the real inventories of `demo/`
-//! (timing the ingest), starts the real API (`kbgap_api::router` + `kbgap_api::serve`) on
+//! (timing the ingest), starts the real API as `kbgap serve` runs it (`kbgap_api::app` + `kbgap_api::serve`,
+//! with metrics on and throttling off, since one application drives all the load) on
 //! 127.0.0.1 with a random port, and drives C concurrent keep-alive connections against
 //! `/healthz`, the software call and the machine call, each for a bounded time and request
 //! count. It prints requests/s and latency percentiles, then stops the server, removes the
@@ -38,7 +39,7 @@ kbgap-loadtest: a bounded load test of kbgap's HTTP API on 127.0.0.1
 usage: kbgap-loadtest [options]
   --catalog PATH       catalog file or folder to import (repeatable; default: the in-repo
                        WES-NG fixture crates/catalog/tests/data/wesng-2020-03-11.zip)
-  --machines N         synthetic machines to generate and ingest (default 10000)
+  --machines N         synthetic machines to generate and ingest (default 100000)
   --batch N            machines per Store::ingest call (default 500)
   --connections N      concurrent keep-alive connections (default 32)
   --duration SECS      measured time per endpoint (default 10)
@@ -69,7 +70,7 @@ struct Options {
 fn parse_args() -> anyhow::Result<Options> {
     let mut options = Options {
         catalogs: Vec::new(),
-        machines: 10_000,
+        machines: 100_000,
         batch: 500,
         connections: 32,
         duration: Duration::from_secs(10),
@@ -320,7 +321,14 @@ async fn run(options: &Options, dir: PathBuf) -> anyhow::Result<bool> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(kbgap_api::serve(
         listener,
-        kbgap_api::router(state),
+        kbgap_api::app(
+            state,
+            &kbgap_api::ServerOptions {
+                throttle: None,
+                metrics: Some(Arc::new(kbgap_api::Metrics::default())),
+                ..Default::default()
+            },
+        ),
         async move {
             let _ = stopped.await;
         },

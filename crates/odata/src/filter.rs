@@ -458,7 +458,7 @@ impl Parser<'_> {
             (FieldType::Bool, _) if token.is_word("true") => Ok(Literal::Bool(true)),
             (FieldType::Bool, _) if token.is_word("false") => Ok(Literal::Bool(false)),
             (FieldType::Bool, _) => Err(wrong("true or false")),
-            (FieldType::StringCollection, _) => Err(wrong("nothing")),
+            (FieldType::StringCollection | FieldType::Number, _) => Err(wrong("nothing")),
         }
     }
 }

@@ -73,6 +73,9 @@ pub enum FieldType {
     Enum(&'static [&'static str]),
     /// A list of strings (`installedKbs`): selectable, never filterable.
     StringCollection,
+    /// A floating-point number (`impactScore`, `cvssV3`): selectable, never filterable
+    /// (kbgap has no such data to filter on; it writes a constant).
+    Number,
 }
 
 impl FieldType {
@@ -84,6 +87,7 @@ impl FieldType {
             FieldType::Bool => "a boolean",
             FieldType::Enum(_) => "an enumeration",
             FieldType::StringCollection => "a collection",
+            FieldType::Number => "a number",
         }
     }
 }

@@ -55,6 +55,7 @@ pub(crate) fn machine_column(field: &str) -> Option<Column> {
         "version" => Column::Text("lower(version)", Fold::Ascii),
         "osBuild" => Column::Integer("os_build"),
         "osArchitecture" => Column::Text("lower(os_architecture)", Fold::Ascii),
+        "rbacGroupName" => Column::Text("lower(device_group)", Fold::Ascii),
         _ => return None,
     })
 }

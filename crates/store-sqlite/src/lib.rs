@@ -4,20 +4,25 @@
 //! way leaves the file as it was. Queries are runtime-checked SQL (no database needed at
 //! compile time); the schema is embedded and migrated on open.
 
+mod answers;
+mod apps;
 mod catalog;
 mod codec;
 mod filter;
 mod machines;
+mod scoped;
+mod tvm;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kbgap_catalog::Batch;
 use kbgap_domain::{Date, MachineId, MachineInventory, OsInfo, SoftwareId};
 use kbgap_engine::CatalogSlice;
 use kbgap_store::{
-    CatalogSummary, Filter, IngestedMachine, ListQuery, Literal, MachineRecord, MissingKb,
-    Progress, Result, SoftwareRecord, Store, StoreError,
+    ApplicationRecord, CatalogSummary, Filter, IngestedMachine, ListQuery, Literal, MachineRecord,
+    MissingKb, Progress, Result, SigningKeyRecord, SoftwareRecord, Store, StoreError,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -27,6 +32,9 @@ use sqlx::sqlite::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_machine_properties.sql")),
+    (3, include_str!("../migrations/0003_vulnerabilities.sql")),
+    (4, include_str!("../migrations/0004_identity.sql")),
+    (5, include_str!("../migrations/0005_device_groups.sql")),
 ];
 
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
@@ -37,6 +45,12 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    answers: Arc<answers::Answers>,
+    /// Notices other processes' commits; none for an in-memory database, which no other
+    /// process can open.
+    watcher: Option<Arc<answers::Watcher>>,
+    /// Each CVE's fleet exposure, kept per generation of `answers`.
+    exposure: Arc<tvm::Exposure>,
 }
 
 impl SqliteStore {
@@ -84,10 +98,15 @@ impl SqliteStore {
             } else {
                 Some(Duration::from_secs(3600))
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_error)?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            answers: Arc::default(),
+            exposure: Arc::default(),
+            watcher: (!memory).then(|| Arc::new(answers::Watcher::new(options))),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -124,11 +143,26 @@ impl SqliteStore {
         if current < 2 {
             machines::fill_property_columns(&mut tx).await?;
         }
+        if current < 3 {
+            tvm::rebuild(&mut tx).await?;
+        }
         tx.commit().await.map_err(db_error)
+    }
+
+    /// Each CVE's fleet exposure for the data as it is now (another process's writes are
+    /// noticed as for the cached software answers).
+    async fn exposure(&self) -> Result<Arc<tvm::Exposed>> {
+        if let Some(watcher) = &self.watcher {
+            watcher.ensure_started(&self.answers).await;
+        }
+        self.exposure.get(&self.pool, &self.answers).await
     }
 
     /// Closes the pool, checkpointing the WAL into the main file.
     pub async fn close(&self) {
+        if let Some(watcher) = &self.watcher {
+            watcher.stop().await;
+        }
         self.pool.close().await;
     }
 }
@@ -141,8 +175,10 @@ impl Store for SqliteStore {
     ) -> Result<CatalogSummary> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let mut summary = catalog::import(&mut tx, &batches, progress).await?;
+        tvm::rebuild(&mut tx).await?;
         summary.machines_reassessed = machines::reassess_all(&mut tx, progress).await?;
         tx.commit().await.map_err(db_error)?;
+        self.answers.invalidate();
         Ok(summary)
     }
 
@@ -153,6 +189,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let result = machines::ingest(&mut tx, inventories).await?;
         tx.commit().await.map_err(db_error)?;
+        self.answers.invalidate();
         Ok(result)
     }
 
@@ -162,6 +199,7 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(db_error)?;
+        self.answers.invalidate();
         Ok(done.rows_affected() > 0)
     }
 
@@ -198,7 +236,26 @@ impl Store for SqliteStore {
     }
 
     async fn missing_by_software(&self, id: &SoftwareId) -> Result<Option<Vec<MissingKb>>> {
-        machines::missing_by_software(&self.pool, id).await
+        if let Some(watcher) = &self.watcher {
+            watcher.ensure_started(&self.answers).await;
+        }
+        if let Some(answer) = self.answers.software(id) {
+            return Ok(answer.map(|kbs| kbs.as_ref().clone()));
+        }
+        let generation = self.answers.generation();
+        let answer = machines::missing_by_software(&self.pool, id).await?;
+        let answer = answer.map(Arc::new);
+        self.answers
+            .keep_software(generation, id.clone(), answer.clone());
+        Ok(answer.map(|kbs| kbs.as_ref().clone()))
+    }
+
+    async fn missing_by_software_in_groups(
+        &self,
+        id: &SoftwareId,
+        device_groups: &[String],
+    ) -> Result<Option<Vec<MissingKb>>> {
+        scoped::missing_by_software_in_groups(&self.pool, id, device_groups).await
     }
 
     async fn missing_by_machine(
@@ -224,6 +281,73 @@ impl Store for SqliteStore {
         catalog::slice(&mut conn, os).await
     }
 
+    async fn missing_by_software_as_of(
+        &self,
+        id: &SoftwareId,
+        as_of: Date,
+    ) -> Result<Option<Vec<MissingKb>>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        tvm::missing_by_software_as_of(&mut conn, id, as_of).await
+    }
+
+    async fn vulnerabilities(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Vec<kbgap_store::VulnerabilityRecord>> {
+        let exposed = self.exposure().await?;
+        tvm::vulnerabilities(&self.pool, query, &exposed).await
+    }
+
+    async fn count_vulnerabilities(&self, filter: Option<&Filter>) -> Result<u64> {
+        tvm::count_vulnerabilities(&self.pool, filter).await
+    }
+
+    async fn vulnerability(&self, id: &str) -> Result<Option<kbgap_store::VulnerabilityRecord>> {
+        let exposed = self.exposure().await?;
+        tvm::vulnerability(&self.pool, id, &exposed).await
+    }
+
+    async fn vulnerability_machines(
+        &self,
+        id: &str,
+    ) -> Result<Option<Vec<kbgap_store::MachineReference>>> {
+        tvm::vulnerability_machines(&self.pool, id).await
+    }
+
+    async fn software_machines(
+        &self,
+        id: &SoftwareId,
+    ) -> Result<Option<Vec<kbgap_store::MachineReference>>> {
+        tvm::software_machines(&self.pool, id).await
+    }
+
+    async fn software_distributions(
+        &self,
+        id: &SoftwareId,
+    ) -> Result<Option<Vec<kbgap_store::VersionDistribution>>> {
+        tvm::software_distributions(&self.pool, id).await
+    }
+
+    async fn software_vulnerabilities(
+        &self,
+        id: &SoftwareId,
+    ) -> Result<Option<Vec<kbgap_store::VulnerabilityRecord>>> {
+        let exposed = self.exposure().await?;
+        tvm::software_vulnerabilities(&self.pool, id, &exposed).await
+    }
+
+    async fn machine_software(&self, id: &MachineId) -> Result<Option<Vec<SoftwareRecord>>> {
+        tvm::machine_software(&self.pool, id).await
+    }
+
+    async fn machine_vulnerabilities(
+        &self,
+        id: &MachineId,
+    ) -> Result<Option<Vec<kbgap_store::VulnerabilityRecord>>> {
+        let exposed = self.exposure().await?;
+        tvm::machine_vulnerabilities(&self.pool, id, &exposed).await
+    }
+
     async fn setting(&self, name: &str) -> Result<Option<String>> {
         sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
             .bind(name)
@@ -246,5 +370,49 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db_error)
+    }
+
+    async fn add_application(&self, app: &ApplicationRecord) -> Result<bool> {
+        apps::add(&self.pool, app).await
+    }
+
+    async fn applications(&self) -> Result<Vec<ApplicationRecord>> {
+        apps::list(&self.pool).await
+    }
+
+    async fn application(&self, client_id: &str) -> Result<Option<ApplicationRecord>> {
+        apps::find(&self.pool, client_id).await
+    }
+
+    async fn remove_application(&self, client_id: &str) -> Result<bool> {
+        apps::remove(&self.pool, client_id).await
+    }
+
+    async fn set_application_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        updated_at: &str,
+    ) -> Result<bool> {
+        apps::set_secret(&self.pool, client_id, secret_hash, updated_at).await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>> {
+        apps::signing_keys(&self.pool).await
+    }
+
+    async fn signing_keys_or_insert(
+        &self,
+        first: &SigningKeyRecord,
+    ) -> Result<Vec<SigningKeyRecord>> {
+        apps::signing_keys_or_insert(&self.pool, first).await
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        keep: usize,
+    ) -> Result<Vec<SigningKeyRecord>> {
+        apps::rotate(&self.pool, key, keep).await
     }
 }

@@ -113,8 +113,8 @@ pub(crate) async fn ingest(
             > 0;
         sqlx::query(
             "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen,
-                                   version, os_build, os_architecture)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   version, os_build, os_architecture, device_group)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id.as_str())
         .bind(&inventory.host)
@@ -126,6 +126,7 @@ pub(crate) async fn ingest(
         .bind(inventory.os.defender_version())
         .bind(i64::from(inventory.os.build))
         .bind(inventory.os.arch.defender_architecture())
+        .bind(inventory.device_group.as_deref())
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;
@@ -249,7 +250,11 @@ pub(crate) async fn find(pool: &SqlitePool, key: &str) -> Result<Option<MachineR
 }
 
 /// Appends the sort order and `$top` / `$skip`.
-fn push_page(builder: &mut QueryBuilder<Sqlite>, order_by: &'static str, query: &ListQuery) {
+pub(crate) fn push_page(
+    builder: &mut QueryBuilder<Sqlite>,
+    order_by: &'static str,
+    query: &ListQuery,
+) {
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     builder.push(" ORDER BY ").push(order_by).push(" LIMIT ");
     builder
@@ -290,7 +295,10 @@ pub(crate) async fn software(
     let mut builder = QueryBuilder::<Sqlite>::new(
         "SELECT s.id, s.vendor, s.name,
                 (SELECT COUNT(*) FROM machine_software ms WHERE ms.software_id = s.id) AS installed,
-                (SELECT COUNT(DISTINCT mm.machine_id) FROM machine_missing mm WHERE mm.software_id = s.id) AS exposed
+                (SELECT COUNT(DISTINCT mm.machine_id) FROM machine_missing mm WHERE mm.software_id = s.id) AS exposed,
+                (SELECT COUNT(DISTINCT c.cve) FROM kb_software_cves c
+                 WHERE c.software_id = s.id
+                   AND c.kb IN (SELECT mm.kb FROM machine_missing mm WHERE mm.software_id = s.id)) AS weaknesses
          FROM software s WHERE 1 = 1",
     );
     if installed_only {
@@ -312,6 +320,7 @@ pub(crate) async fn software(
                 name: row.get(2),
                 installed_machines: row.get::<i64, _>(3) as u64,
                 exposed_machines: row.get::<i64, _>(4) as u64,
+                weaknesses: row.get::<i64, _>(5) as u64,
             })
         })
         .collect()
@@ -343,13 +352,13 @@ pub(crate) async fn missing_by_software(
         return Ok(None);
     }
     let rows = sqlx::query(
-        "SELECT mm.kb, COUNT(*) AS machines, ks.release_date, ks.title, ks.os_build, COALESCE(kw.cve_count, 0)
-         FROM machine_missing mm
+        // Count per KB on the covering index first, then join the few KBs that remain.
+        "SELECT mm.kb, mm.machines, ks.release_date, ks.title, ks.os_build, COALESCE(kw.cve_count, 0)
+         FROM (SELECT kb, COUNT(*) AS machines FROM machine_missing
+               WHERE software_id = ?1 GROUP BY kb) mm
          JOIN kb_summary ks ON ks.kb = mm.kb
-         LEFT JOIN kb_software kw ON kw.kb = mm.kb AND kw.software_id = mm.software_id
-         WHERE mm.software_id = ?
-         GROUP BY mm.kb
-         ORDER BY ks.release_date DESC, machines DESC, mm.kb",
+         LEFT JOIN kb_software kw ON kw.kb = mm.kb AND kw.software_id = ?1
+         ORDER BY ks.release_date DESC, mm.machines DESC, mm.kb",
     )
     .bind(id.to_string())
     .fetch_all(pool)

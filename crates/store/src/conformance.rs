@@ -404,6 +404,97 @@ pub async fn lists_evaluate_typed_filters<S: Store>(store: S) {
     );
 }
 
+/// Device groups are stored, filterable as `rbacGroupName` (ignoring case), and a scoped
+/// software answer counts only the machines of the groups, agreeing with the per-machine
+/// answers of exactly those machines.
+pub async fn device_groups_scope_the_fleet_answers<S: Store>(store: S) {
+    store.import_catalog(catalog(), &|_| {}).await.unwrap();
+    let groups = [
+        ("WS-1909-01", "Servers"),
+        ("WS-1903-01", "Servers"),
+        ("WS-1909-02", "Kiosks"),
+    ];
+    let mut machines = fleet();
+    for (inventory, _) in &mut machines {
+        inventory.device_group = groups
+            .iter()
+            .find(|(host, _)| *host == inventory.host)
+            .map(|(_, group)| group.to_string());
+    }
+    store.ingest(machines).await.unwrap();
+    let stored = store.machine("ws-1909-02").await.unwrap().unwrap();
+    assert_eq!(stored.inventory.device_group.as_deref(), Some("Kiosks"));
+    assert_eq!(
+        hosts(&store, "rbacGroupName eq 'servers'").await,
+        ["WS-1903-01", "WS-1909-01"]
+    );
+    assert_eq!(
+        hosts(&store, "rbacGroupName in ('SERVERS', 'kiosks')")
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(hosts(&store, "rbacGroupName eq null").await.len(), 3);
+
+    // Expected: per KB, the machines of the scope whose own answer lists it.
+    let scope = ["servers".to_string(), "Kiosks".to_string()];
+    let mut expected: Vec<(u32, u64)> = Vec::new();
+    for (host, _) in groups {
+        let id = machine_id(&store, host).await;
+        let missing = store.missing_by_machine(&id, None).await.unwrap().unwrap();
+        for kb in missing
+            .iter()
+            .filter(|m| m.products_names.iter().any(|p| p == "edge"))
+        {
+            match expected.iter_mut().find(|(k, _)| *k == kb.kb.number()) {
+                Some((_, n)) => *n += 1,
+                None => expected.push((kb.kb.number(), 1)),
+            }
+        }
+    }
+    let scoped = store
+        .missing_by_software_in_groups(&edge(), &scope)
+        .await
+        .unwrap()
+        .expect("edge is known");
+    let mut found: Vec<(u32, u64)> = scoped
+        .iter()
+        .map(|r| (r.kb.number(), r.machine_missed_on))
+        .collect();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(!found.is_empty(), "the scope misses something");
+    // The same rows as the fleet answer otherwise: only the count differs.
+    let fleet = store.missing_by_software(&edge()).await.unwrap().unwrap();
+    for row in &scoped {
+        let whole = fleet.iter().find(|f| f.kb == row.kb).unwrap();
+        assert!(whole.machine_missed_on >= row.machine_missed_on);
+        assert_eq!(
+            (&whole.name, whole.cve_addressed),
+            (&row.name, row.cve_addressed)
+        );
+    }
+    let none = store
+        .missing_by_software_in_groups(&edge(), &[])
+        .await
+        .unwrap();
+    assert_eq!(none, Some(Vec::new()));
+    let elsewhere = store
+        .missing_by_software_in_groups(&edge(), &["Nobody".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(elsewhere, Some(Vec::new()));
+    let unknown = SoftwareId::parse("microsoft-_-nothing").unwrap();
+    assert_eq!(
+        store
+            .missing_by_software_in_groups(&unknown, &scope)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 /// A backend maps every filterable field of the tables: a comparison on each one runs.
 pub async fn every_filterable_field_is_supported<S: Store>(store: S) {
     store.ingest(fleet()).await.unwrap();
@@ -451,6 +542,229 @@ pub async fn settings_are_written_once<S: Store>(store: S) {
     );
 }
 
+fn application(client_id: &str, name: &str) -> crate::ApplicationRecord {
+    crate::ApplicationRecord {
+        client_id: client_id.to_string(),
+        name: name.to_string(),
+        roles: vec!["Software.Read.All".into(), "Machine.Read.All".into()],
+        secret_hash: format!("$argon2id$hash-of-{name}"),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        secret_updated_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+/// Applications: names are unique, secrets rotate in place, removal is by client id.
+pub async fn applications_register_rotate_and_remove<S: Store>(store: S) {
+    let reader = application("11111111-1111-1111-1111-111111111111", "reader");
+    let audit = application("22222222-2222-2222-2222-222222222222", "audit");
+    assert!(store.add_application(&reader).await.unwrap());
+    assert!(store.add_application(&audit).await.unwrap());
+    let clash = application("33333333-3333-3333-3333-333333333333", "reader");
+    assert!(!store.add_application(&clash).await.unwrap(), "name taken");
+    assert_eq!(
+        store.applications().await.unwrap(),
+        [audit.clone(), reader.clone()],
+        "by name"
+    );
+    assert_eq!(
+        store.application(&reader.client_id).await.unwrap(),
+        Some(reader.clone())
+    );
+    assert_eq!(store.application(&clash.client_id).await.unwrap(), None);
+    assert!(
+        store
+            .set_application_secret(&reader.client_id, "$argon2id$new", "2026-02-01T00:00:00Z")
+            .await
+            .unwrap()
+    );
+    let rotated = store.application(&reader.client_id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            rotated.secret_hash.as_str(),
+            rotated.secret_updated_at.as_str()
+        ),
+        ("$argon2id$new", "2026-02-01T00:00:00Z")
+    );
+    assert_eq!(rotated.created_at, reader.created_at);
+    assert!(
+        !store
+            .set_application_secret(&clash.client_id, "x", "2026-02-01T00:00:00Z")
+            .await
+            .unwrap()
+    );
+    assert!(store.remove_application(&reader.client_id).await.unwrap());
+    assert!(!store.remove_application(&reader.client_id).await.unwrap());
+    assert_eq!(store.applications().await.unwrap(), [audit]);
+}
+
+/// Signing keys: the first is created once; a rotation puts the new key first and keeps
+/// only the `keep` newest.
+pub async fn signing_keys_are_created_once_and_rotate<S: Store>(store: S) {
+    let key = |pem: &str, at: i64| crate::SigningKeyRecord {
+        private_pem: pem.to_string(),
+        created_at: at,
+    };
+    assert!(store.signing_keys().await.unwrap().is_empty());
+    let first = store.signing_keys_or_insert(&key("k1", 1)).await.unwrap();
+    assert_eq!(first, [key("k1", 1)]);
+    let again = store.signing_keys_or_insert(&key("k2", 2)).await.unwrap();
+    assert_eq!(again, first, "an existing key is kept");
+    assert_eq!(
+        store.rotate_signing_key(&key("k2", 2), 2).await.unwrap(),
+        [key("k2", 2), key("k1", 1)]
+    );
+    assert_eq!(
+        store.rotate_signing_key(&key("k3", 3), 2).await.unwrap(),
+        [key("k3", 3), key("k2", 2)]
+    );
+    assert_eq!(
+        store.signing_keys().await.unwrap(),
+        [key("k3", 3), key("k2", 2)]
+    );
+}
+
+/// The TVM relations agree with the getmissingkbs answers they derive from: a machine's
+/// open vulnerabilities are the CVEs its missing KBs address, a software's are those of its
+/// missing KBs, and every count is the length of the list it counts.
+pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
+    let summary = store.import_catalog(catalog(), &|_| {}).await.unwrap();
+    store.ingest(fleet()).await.unwrap();
+    assert_eq!(
+        store.count_vulnerabilities(None).await.unwrap(),
+        summary.cves
+    );
+
+    let id = machine_id(&store, "ws-1909-01").await;
+    let missing = store.missing_by_machine(&id, None).await.unwrap().unwrap();
+    let open = store.machine_vulnerabilities(&id).await.unwrap().unwrap();
+    let addressed: u64 = missing.iter().map(|m| m.cve_addressed).sum();
+    assert_eq!(missing.len(), 1, "one KB, so its CVEs are the machine's");
+    assert_eq!(open.len() as u64, addressed);
+    let running = store.machine_software(&id).await.unwrap().unwrap();
+    let names: Vec<&str> = running.iter().map(|s| s.id.product()).collect();
+    for product in &missing[0].products_names {
+        assert!(names.contains(&product.as_str()), "{product} in {names:?}");
+    }
+
+    let edge_missing = store.missing_by_software(&edge()).await.unwrap().unwrap();
+    let edge_open = store
+        .software_vulnerabilities(&edge())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(edge_open.len() as u64, edge_missing[0].cve_addressed);
+    let software = store.software(&edge()).await.unwrap().unwrap();
+    assert_eq!(software.weaknesses, edge_open.len() as u64);
+    let machines = store.software_machines(&edge()).await.unwrap().unwrap();
+    assert_eq!(machines.len() as u64, software.installed_machines);
+    let versions = store
+        .software_distributions(&edge())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.installations).sum::<u64>(),
+        software.installed_machines
+    );
+    assert!(
+        versions
+            .iter()
+            .all(|v| v.vulnerabilities <= software.weaknesses)
+    );
+
+    for cve in &edge_open {
+        assert!(cve.id.starts_with("CVE-"), "{cve:?}");
+        assert!(cve.published_on <= cve.updated_on, "{cve:?}");
+        let on = store
+            .vulnerability_machines(&cve.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(on.len() as u64, cve.exposed_machines, "{}", cve.id);
+        assert!(cve.exposed_machines >= edge_missing[0].machine_missed_on);
+        let lower = store
+            .vulnerability(&cve.id.to_lowercase())
+            .await
+            .unwrap()
+            .expect("ids match case-insensitively");
+        assert_eq!(&lower, cve);
+    }
+    let critical = odata::parse_filter(
+        "severity eq 'critical' and publishedOn ge 2020-01-01",
+        crate::VULNERABILITY_FIELDS,
+    )
+    .unwrap();
+    let rows = store
+        .vulnerabilities(&ListQuery::filtered(critical.clone()))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|v| v.severity.as_deref() == Some("Critical"))
+    );
+    assert_eq!(
+        store.count_vulnerabilities(Some(&critical)).await.unwrap(),
+        rows.len() as u64
+    );
+
+    let nothing = SoftwareId::parse("microsoft-_-no_such_thing").unwrap();
+    assert_eq!(store.software_machines(&nothing).await.unwrap(), None);
+    assert_eq!(
+        store.software_vulnerabilities(&nothing).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.vulnerability_machines("CVE-1999-0001").await.unwrap(),
+        None
+    );
+    let unknown = MachineId::derive("no such machine");
+    assert_eq!(store.machine_vulnerabilities(&unknown).await.unwrap(), None);
+
+    // The counts follow a write: one Edge machine patched, each Edge CVE is open on one
+    // machine fewer.
+    let mut machines = fleet();
+    let (mut patched, source) = machines.remove(0);
+    patched.installed_kbs.insert(edge_missing[0].kb);
+    store.ingest(vec![(patched, source)]).await.unwrap();
+    for cve in &edge_open {
+        let now = store.vulnerability(&cve.id).await.unwrap().unwrap();
+        assert_eq!(now.exposed_machines, cve.exposed_machines - 1, "{}", cve.id);
+        let on = store.vulnerability_machines(&cve.id).await.unwrap().unwrap();
+        assert_eq!(on.len() as u64, now.exposed_machines);
+    }
+}
+
+/// The software call as of a date assesses every machine against the catalog of that day:
+/// before March 2020's release nothing was missing, and a date after the catalog's cut-off
+/// gives the materialized answer.
+pub async fn software_answer_as_of_a_date<S: Store>(store: S) {
+    store.import_catalog(catalog(), &|_| {}).await.unwrap();
+    store.ingest(fleet()).await.unwrap();
+    let before = store
+        .missing_by_software_as_of(&edge(), "2020-03-09".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(before.is_empty(), "{before:?}");
+    for software in store.software_list(&ListQuery::default()).await.unwrap() {
+        let now = store.missing_by_software(&software.id).await.unwrap();
+        let later = store
+            .missing_by_software_as_of(&software.id, "2030-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(later, now, "{}", software.id);
+    }
+    let nothing = SoftwareId::parse("microsoft-_-no_such_thing").unwrap();
+    assert_eq!(
+        store
+            .missing_by_software_as_of(&nothing, "2020-03-09".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 /// Expands to one `#[tokio::test]` per conformance case; `$new_store` is an async block
 /// that returns a fresh store.
 #[macro_export]
@@ -467,7 +781,12 @@ macro_rules! conformance_tests {
             lists_filter_and_page,
             lists_evaluate_typed_filters,
             every_filterable_field_is_supported,
+            device_groups_scope_the_fleet_answers,
             settings_are_written_once,
+            tvm_relations_agree_with_the_missing_kbs,
+            software_answer_as_of_a_date,
+            applications_register_rotate_and_remove,
+            signing_keys_are_created_once_and_rotate,
         );
     };
     (@cases $new_store:expr; $($case:ident),* $(,)?) => {

@@ -21,7 +21,7 @@ use std::future::Future;
 use kbgap_catalog::Batch;
 use kbgap_domain::{Date, Kb, MachineId, MachineInventory, SoftwareId};
 
-pub use fields::{MACHINE_FIELDS, SOFTWARE_FIELDS};
+pub use fields::{MACHINE_FIELDS, SOFTWARE_FIELDS, VULNERABILITY_FIELDS};
 /// The typed `$filter` expression lists take; backends translate it, never its text.
 pub use kbgap_odata::{self as odata, CompareOp, DateTimeOffset, Filter, Literal, TextFunction};
 pub use shared::{CatalogSummary, Progress, cve_count, missing_rows};
@@ -74,6 +74,43 @@ pub struct SoftwareRecord {
     pub installed_machines: u64,
     /// Machines running it that miss at least one security update for it.
     pub exposed_machines: u64,
+    /// Distinct CVEs open on at least one machine running it (Defender's `weaknesses`).
+    pub weaknesses: u64,
+}
+
+/// A vulnerability of the catalog (a CVE id), with its fleet exposure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VulnerabilityRecord {
+    pub id: String,
+    /// Defender's word ("Critical", "High", "Medium", "Low") for the highest severity MSRC
+    /// states on any product the CVE is fixed on (Important is High, Moderate is Medium);
+    /// `None` when the catalog states none.
+    pub severity: Option<String>,
+    /// Release date of the earliest KB that fixes it.
+    pub published_on: Date,
+    /// Release date of the latest KB that fixes it.
+    pub updated_on: Date,
+    /// Machines on which it is open: they miss a KB that fixes it for one of their software.
+    pub exposed_machines: u64,
+}
+
+/// A machine named by a TVM relation (Defender's `MachineReference`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MachineReference {
+    pub id: MachineId,
+    pub computer_dns_name: String,
+    pub os_platform: String,
+    /// The machine's device group, when its inventory names one.
+    pub rbac_group_name: Option<String>,
+}
+
+/// The machines running one version of a software (Defender's `Distributions`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VersionDistribution {
+    pub version: String,
+    pub installations: u64,
+    /// Distinct CVEs of the software open on at least one of those machines.
+    pub vulnerabilities: u64,
 }
 
 /// One line of a getmissingkbs answer (Defender's `PublicProductFixDto`).
@@ -120,6 +157,32 @@ pub struct IngestedMachine {
     pub os_platform: &'static str,
     /// Whether a machine with this id was already stored (and was replaced).
     pub replaced: bool,
+}
+
+/// An application registered with the built-in identity provider (`kbgap app add`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRecord {
+    /// The GUID clients send as `client_id`.
+    pub client_id: String,
+    /// A unique display name.
+    pub name: String,
+    /// The permissions its tokens carry in `roles`.
+    pub roles: Vec<String>,
+    /// The client secret as a slow-hash PHC string; the secret itself is never stored.
+    pub secret_hash: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// When the secret was last set (RFC 3339, UTC).
+    pub secret_updated_at: String,
+}
+
+/// A token-signing key of the built-in identity provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    /// PKCS#8 PEM of the private key.
+    pub private_pem: String,
+    /// Unix seconds.
+    pub created_at: i64,
 }
 
 /// The storage interface every backend implements.
@@ -176,6 +239,16 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: &SoftwareId,
     ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
 
+    /// Missing KBs across the machines of some device groups only (a delegated caller's
+    /// scope; group names compared ignoring ASCII case): `machineMissedOn` counts those
+    /// machines, and a KB none of them misses is not listed. `None` when the software is
+    /// unknown.
+    fn missing_by_software_in_groups(
+        &self,
+        id: &SoftwareId,
+        device_groups: &[String],
+    ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
+
     /// Missing KBs of one machine, assessed now (optionally against the catalog as of a
     /// date); `None` when the machine is unknown.
     fn missing_by_machine(
@@ -200,6 +273,70 @@ pub trait Store: Clone + Send + Sync + 'static {
         os: &kbgap_domain::OsInfo,
     ) -> impl Future<Output = Result<kbgap_engine::CatalogSlice>> + Send;
 
+    /// Missing KBs across the fleet for one software, every machine running it assessed
+    /// against the catalog as it stood on `as_of` (the materialized rows answer for today);
+    /// `None` when the software is unknown.
+    fn missing_by_software_as_of(
+        &self,
+        id: &SoftwareId,
+        as_of: Date,
+    ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
+
+    /// The vulnerabilities of the catalog (CVE ids), newest first.
+    fn vulnerabilities(
+        &self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Vec<VulnerabilityRecord>>> + Send;
+
+    /// How many vulnerabilities match `filter`, regardless of paging.
+    fn count_vulnerabilities(
+        &self,
+        filter: Option<&Filter>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// One vulnerability by CVE id (case-insensitive).
+    fn vulnerability(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<VulnerabilityRecord>>> + Send;
+
+    /// Machines on which a vulnerability is open; `None` when the catalog does not know it.
+    fn vulnerability_machines(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Vec<MachineReference>>>> + Send;
+
+    /// Machines running a software; `None` when the software is unknown.
+    fn software_machines(
+        &self,
+        id: &SoftwareId,
+    ) -> impl Future<Output = Result<Option<Vec<MachineReference>>>> + Send;
+
+    /// The machines running a software, by version; `None` when the software is unknown.
+    fn software_distributions(
+        &self,
+        id: &SoftwareId,
+    ) -> impl Future<Output = Result<Option<Vec<VersionDistribution>>>> + Send;
+
+    /// Vulnerabilities of a software open on at least one machine; `None` when the software
+    /// is unknown.
+    fn software_vulnerabilities(
+        &self,
+        id: &SoftwareId,
+    ) -> impl Future<Output = Result<Option<Vec<VulnerabilityRecord>>>> + Send;
+
+    /// The software a machine runs, with fleet counts; `None` when the machine is unknown.
+    fn machine_software(
+        &self,
+        id: &MachineId,
+    ) -> impl Future<Output = Result<Option<Vec<SoftwareRecord>>>> + Send;
+
+    /// Vulnerabilities open on a machine; `None` when the machine is unknown.
+    fn machine_vulnerabilities(
+        &self,
+        id: &MachineId,
+    ) -> impl Future<Output = Result<Option<Vec<VulnerabilityRecord>>>> + Send;
+
     /// A value from the settings table (signing keys, the tenant id), by name.
     fn setting(&self, name: &str) -> impl Future<Output = Result<Option<String>>> + Send;
 
@@ -210,4 +347,46 @@ pub trait Store: Clone + Send + Sync + 'static {
         name: &str,
         value: &str,
     ) -> impl Future<Output = Result<String>> + Send;
+
+    /// Registers an application; false (and nothing stored) when its name is taken.
+    fn add_application(&self, app: &ApplicationRecord)
+    -> impl Future<Output = Result<bool>> + Send;
+
+    /// Every registered application, by name.
+    fn applications(&self) -> impl Future<Output = Result<Vec<ApplicationRecord>>> + Send;
+
+    /// An application by client id.
+    fn application(
+        &self,
+        client_id: &str,
+    ) -> impl Future<Output = Result<Option<ApplicationRecord>>> + Send;
+
+    /// Removes an application; false when no application has that client id.
+    fn remove_application(&self, client_id: &str) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Replaces an application's secret hash (rotation); false when it is unknown.
+    fn set_application_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        updated_at: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The token-signing keys, newest (the one that signs) first.
+    fn signing_keys(&self) -> impl Future<Output = Result<Vec<SigningKeyRecord>>> + Send;
+
+    /// The signing keys, storing `first` when there are none, atomically, so that two
+    /// processes starting on a new database agree on one key.
+    fn signing_keys_or_insert(
+        &self,
+        first: &SigningKeyRecord,
+    ) -> impl Future<Output = Result<Vec<SigningKeyRecord>>> + Send;
+
+    /// Makes `key` the signing key and drops all but the `keep` newest keys, in one
+    /// transaction; returns the keys now stored, newest first.
+    fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        keep: usize,
+    ) -> impl Future<Output = Result<Vec<SigningKeyRecord>>> + Send;
 }

@@ -1,0 +1,94 @@
+//! `POST /api/inventory`: machines pushed over HTTP, in any format `kbgap ingest` reads
+//! (systeminfo in any language and encoding, kbgap JSON, osquery results).
+//!
+//! The same all-or-nothing rule as the command line: the body is parsed whole before the store
+//! is touched, and every machine it holds is stored in one transaction, or none is. A body
+//! over the configured limit is refused with 413 before it is read to the end.
+
+use axum::body::Body;
+use axum::http::Uri;
+use axum::response::Response;
+use kbgap_store::Store;
+
+use crate::dto;
+use crate::error::{ApiError, ApiErrorKind};
+use crate::{AppState, Caller};
+
+/// The permission that writes machines (ReadWrite: reading alone is not enough).
+const MACHINE_WRITE: &[&str] = &["Machine.ReadWrite.All"];
+
+/// The largest body accepted when the server sets no other limit.
+pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The body limit of a server, as a request extension.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimit(pub usize);
+
+/// Whether `path` (below `/api`, optionally under `v1.0`) names the inventory resource.
+pub(crate) fn is_inventory_path(path: &str) -> bool {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let mut first = segments.next();
+    if first.is_some_and(|s| s.eq_ignore_ascii_case("v1.0")) {
+        first = segments.next();
+    }
+    first.is_some_and(|s| s.eq_ignore_ascii_case("inventory")) && segments.next().is_none()
+}
+
+pub(crate) async fn post<S: Store>(
+    state: &AppState<S>,
+    caller: &Caller,
+    base: &str,
+    uri: &Uri,
+    limit: usize,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let id = &caller.request_id;
+    caller.require(MACHINE_WRITE)?;
+    if uri.query().is_some_and(|q| !q.is_empty()) {
+        return Err(ApiError::bad_request(
+            "POST /api/inventory takes no query options",
+            id,
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            ApiErrorKind::PayloadTooLarge,
+            format!("The inventory is larger than this server accepts ({limit} bytes)"),
+            id,
+        )
+    })?;
+    let machines = match kbgap_inventory::parse(&bytes) {
+        Ok(kbgap_inventory::Parsed::Machines(machines)) => machines,
+        Ok(kbgap_inventory::Parsed::Hotfixes { .. }) => {
+            return Err(ApiError::bad_request(
+                "The body is a hotfix table without its machine: send the machine's systeminfo, \
+                 or a kbgap JSON inventory with its installedKbs",
+                id,
+            ));
+        }
+        Err(e) => {
+            return Err(ApiError::bad_request(
+                format!("The inventory cannot be read: {e}"),
+                id,
+            ));
+        }
+    };
+    let source = format!("api:{}", caller.principal.app_id);
+    let stored = state
+        .store
+        .ingest(machines.into_iter().map(|m| (m, source.clone())).collect())
+        .await
+        .map_err(|e| ApiError::internal(e, id))?;
+    let mut records = Vec::with_capacity(stored.len());
+    for machine in &stored {
+        let record = state
+            .store
+            .machine(machine.id.as_str())
+            .await
+            .map_err(|e| ApiError::internal(e, id))?
+            .ok_or_else(|| ApiError::internal("an ingested machine is not stored", id))?;
+        tracing::info!(request_id = %id.0, machine = %machine.id, replaced = machine.replaced, "ingested");
+        records.push(dto::MachineDto::from(&record));
+    }
+    Ok(dto::collection(base, "Machines", records))
+}

@@ -1,0 +1,379 @@
+//! The API as `kbgap serve` runs it, over real HTTP on loopback: throttling per application,
+//! `POST /api/inventory` (permission, body limit, all-or-nothing), metrics on their own
+//! listener, and the readiness check.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kbgap_api::{AppState, Limits, Metrics, ServerOptions, app, metrics_router, serve};
+use kbgap_auth::{DEFENDER_AUDIENCES, Issuer, generate_key_pem, generate_tenant_id};
+use kbgap_store::Store;
+use kbgap_store::conformance::{catalog, fleet};
+use kbgap_store_sqlite::SqliteStore;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+struct Answer {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`), read to the end.
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Answer {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // A server may answer (413) before the whole body is sent and close: that is fine.
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect::<HashMap<_, _>>();
+    let body = if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t == "chunked")
+    {
+        unchunk(body)
+    } else {
+        body.to_string()
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn unchunk(mut text: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = text.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        text = &rest[size + 2..];
+    }
+    out
+}
+
+struct Server {
+    addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    store: SqliteStore,
+    issuer: Arc<Issuer>,
+    _dir: TempDir,
+}
+
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Server {
+    async fn start(name: &str, options: ServerOptions) -> Server {
+        let dir = std::env::temp_dir().join(format!("kbgap-ops-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::connect(&format!("sqlite://{}", dir.join("kbgap.db").display()))
+            .await
+            .unwrap();
+        store.import_catalog(catalog(), &|_| {}).await.unwrap();
+        store.ingest(fleet()).await.unwrap();
+        let issuer =
+            Arc::new(Issuer::from_pem(&generate_key_pem(), &generate_tenant_id(), &[]).unwrap());
+        let metrics = Arc::new(Metrics::default());
+        let options = ServerOptions {
+            metrics: Some(metrics.clone()),
+            ..options
+        };
+        let state = AppState {
+            store: store.clone(),
+            issuer: issuer.clone(),
+            public_url: None,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve(
+            listener,
+            app(state, &options),
+            std::future::pending(),
+        ));
+        let metrics_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_addr = metrics_listener.local_addr().unwrap();
+        tokio::spawn(serve(
+            metrics_listener,
+            metrics_router(metrics),
+            std::future::pending(),
+        ));
+        Server {
+            addr,
+            metrics_addr,
+            store,
+            issuer,
+            _dir: TempDir(dir),
+        }
+    }
+
+    fn token(&self, app: &str, roles: &[&str]) -> String {
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        self.issuer
+            .issue(app, &roles, Duration::from_secs(600), DEFENDER_AUDIENCES[0])
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Answer {
+        http(self.addr, "GET", path, Some(token), b"").await
+    }
+
+    async fn machine_count(&self) -> usize {
+        self.store
+            .machines(&Default::default())
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+const EDGE: &str = "/api/Software/microsoft-_-edge/getmissingkbs";
+
+#[tokio::test]
+async fn an_application_past_its_limit_gets_429_and_others_are_unaffected() {
+    let limits = Limits {
+        per_minute: 5,
+        per_hour: 100,
+    };
+    let server = Server::start(
+        "throttle",
+        ServerOptions {
+            throttle: Some(limits),
+            ..Default::default()
+        },
+    )
+    .await;
+    let runaway = server.token("runaway-app", &["Software.Read.All"]);
+    let bystander = server.token("bystander-app", &["Software.Read.All"]);
+    for _ in 0..5 {
+        assert_eq!(server.get(EDGE, &runaway).await.status, 200);
+    }
+    let refused = server.get(EDGE, &runaway).await;
+    assert_eq!(refused.status, 429);
+    let retry: u64 = refused.headers["retry-after"].parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let body = refused.json();
+    assert_eq!(body["error"]["code"], "TooManyRequests");
+    assert_eq!(
+        body["error"]["target"].as_str(),
+        refused.headers.get("request-id").map(String::as_str)
+    );
+    assert_eq!(
+        server.get(EDGE, &bystander).await.status,
+        200,
+        "another application is unaffected"
+    );
+    // A refused call is not an authenticated one: a bad token is still a 401, not a 429.
+    assert_eq!(server.get(EDGE, "not-a-token").await.status, 401);
+}
+
+#[tokio::test]
+async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() {
+    let options = ServerOptions {
+        throttle: None,
+        body_limit: 64 * 1024,
+        ..Default::default()
+    };
+    let server = Server::start("inventory", options).await;
+    let writer = server.token("agent", &["Machine.ReadWrite.All"]);
+    let reader = server.token("reader", &["Machine.Read.All"]);
+    let systeminfo = std::fs::read(repo(
+        "crates/inventory/tests/data/10_1809_x64_pro_en-us_20190307_systeminfo.txt",
+    ))
+    .unwrap();
+    let before = server.machine_count().await;
+
+    let forbidden = http(
+        server.addr,
+        "POST",
+        "/api/inventory",
+        Some(&reader),
+        &systeminfo,
+    )
+    .await;
+    assert_eq!(forbidden.status, 403);
+    assert!(
+        forbidden.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Machine.ReadWrite.All")
+    );
+
+    let posted = http(
+        server.addr,
+        "POST",
+        "/api/Inventory",
+        Some(&writer),
+        &systeminfo,
+    )
+    .await;
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    let body = posted.json();
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/$metadata#Machines")
+    );
+    let machine = &body["value"][0];
+    assert_eq!(machine["osPlatform"], "Windows10");
+    assert_eq!(machine["version"], "1809");
+    assert_eq!(server.machine_count().await, before + 1);
+    let id = machine["id"].as_str().unwrap();
+    let reader_view = server.get(&format!("/api/machines/{id}"), &reader).await;
+    assert_eq!(reader_view.status, 200);
+    assert_eq!(
+        reader_view.json()["computerDnsName"],
+        machine["computerDnsName"]
+    );
+
+    // A JSON array whose second machine is broken: nothing of it is stored, and the message
+    // says where.
+    let broken = br#"[{"host":"ok-1","os":{"name":"Windows 10 Pro","build":"10.0.19045","arch":"x64"},"installedKbs":[]},
+{"host":"bad-2","os":{"build":"not a build"}}]"#;
+    let refused = http(server.addr, "POST", "/api/inventory", Some(&writer), broken).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["code"], "BadRequest");
+    assert_eq!(server.machine_count().await, before + 1);
+
+    let qfe = std::fs::read(repo(
+        "crates/inventory/tests/data/10_1809_x64_pro_en-us_20190307_qfe.txt",
+    ))
+    .unwrap();
+    let alone = http(server.addr, "POST", "/api/inventory", Some(&writer), &qfe).await;
+    assert_eq!(alone.status, 400);
+    assert!(
+        alone.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("hotfix table")
+    );
+
+    let huge = systeminfo.repeat(20);
+    assert!(huge.len() > 64 * 1024);
+    let too_large = http(server.addr, "POST", "/api/inventory", Some(&writer), &huge).await;
+    assert_eq!(too_large.status, 413);
+    assert_eq!(too_large.json()["error"]["code"], "PayloadTooLarge");
+    assert_eq!(server.machine_count().await, before + 1);
+
+    let nowhere = http(
+        server.addr,
+        "POST",
+        "/api/machines",
+        Some(&writer),
+        &systeminfo,
+    )
+    .await;
+    assert_eq!(nowhere.status, 404);
+}
+
+#[tokio::test]
+async fn metrics_count_routes_on_their_own_listener_and_readiness_follows_the_store() {
+    let server = Server::start(
+        "metrics",
+        ServerOptions {
+            throttle: None,
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = server.token("scraper-test", &["Software.Read.All"]);
+    for _ in 0..3 {
+        assert_eq!(server.get(EDGE, &token).await.status, 200);
+    }
+    assert_eq!(
+        server
+            .get("/api/Software/microsoft-_-nothing/getmissingkbs", &token)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        http(server.addr, "GET", "/readyz", None, b"").await.status,
+        200
+    );
+
+    let scraped = http(server.metrics_addr, "GET", "/metrics", None, b"").await;
+    assert_eq!(scraped.status, 200);
+    assert!(scraped.headers["content-type"].starts_with("text/plain; version=0.0.4"));
+    let text = scraped.body;
+    assert!(
+        text.contains(r#"kbgap_http_requests_total{route="/api/software/{id}/getmissingkbs",method="GET",status="200"} 3"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"kbgap_http_requests_total{route="unmatched",method="GET",status="404"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"kbgap_http_request_duration_seconds_count{route="/api/software/{id}/getmissingkbs",method="GET"} 3"#));
+    // The API listener does not serve the metrics.
+    assert_eq!(
+        http(server.addr, "GET", "/metrics", None, b"").await.status,
+        404
+    );
+
+    server.store.close().await;
+    assert_eq!(
+        http(server.addr, "GET", "/readyz", None, b"").await.status,
+        503
+    );
+    assert_eq!(
+        http(server.addr, "GET", "/healthz", None, b"").await.status,
+        200
+    );
+}

@@ -1,0 +1,150 @@
+//! `kbgap catalog sync` run as a user runs it: the binary, a real SQLite file, and a real HTTP
+//! server on loopback serving real MSRC documents (the sync crate's shipped slice). An emptied
+//! month is refused with exit code 1, named in the report, and every answer of the store stays
+//! as it was.
+
+#[path = "../../sync/tests/support/feed_server.rs"]
+mod feed_server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use feed_server::{FeedServer, document, emptied, index_with_date};
+
+const KBGAP: &str = env!("CARGO_BIN_EXE_kbgap");
+const MONTHS: [&str; 4] = ["2016-Jan", "2017-Feb", "2017-May-B", "2019-Mar"];
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sync/tests/data")
+}
+
+fn machine() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../inventory/tests/data/7_sp1_x64_enterprise_en-us_20190305_systeminfo.txt")
+}
+
+struct Sandbox {
+    dir: PathBuf,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        let dir = std::env::temp_dir().join(format!("kbgap-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Sandbox { dir }
+    }
+
+    fn run(&self, args: &[&str], source: &str) -> Output {
+        Command::new(KBGAP)
+            .arg("--db")
+            .arg(format!("sqlite://{}", self.dir.join("kbgap.db").display()))
+            .args(args)
+            .env_remove("KBGAP_DB")
+            .env("KBGAP_MSRC_URL", source)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str], source: &str) -> String {
+        let out = self.run(args, source);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn sync_imports_then_refuses_an_emptied_month_and_keeps_the_answers() {
+    let server = FeedServer::start();
+    let index = std::fs::read(data().join("updates.json")).unwrap();
+    server.set_index(index.clone());
+    for month in MONTHS {
+        server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
+    }
+    let sandbox = Sandbox::new("sync");
+    let source = server.base();
+
+    // First sync, JSON report; the source comes from KBGAP_MSRC_URL and the cache defaults to
+    // beside the database.
+    let report: serde_json::Value =
+        serde_json::from_str(&sandbox.ok(&["catalog", "sync", "--json"], source)).unwrap();
+    let new: Vec<&str> = report["new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(new, MONTHS);
+    assert_eq!(report["catalog"]["sources"], 4);
+    assert!(
+        sandbox
+            .dir
+            .join("kbgap.db.cvrf/documents/2016-Jan.xml.zst")
+            .is_file()
+    );
+
+    sandbox.ok(&["ingest", machine().to_str().unwrap()], source);
+    let answer = |s: &Sandbox| {
+        s.ok(
+            &["missing", "--software", "microsoft-_-windows_7", "--json"],
+            source,
+        )
+    };
+    let before = answer(&sandbox);
+    assert!(before.contains("\"value\""), "{before}");
+
+    // MSRC serves 2016-Jan emptied under a new date: refused, exit code 1, answers unchanged.
+    server.set_index(index_with_date(&index, "2016-Jan", "2026-07-06T00:00:00Z"));
+    let january = document(&data(), "2016-Jan.xml.zst");
+    server.set_document("2016-Jan", emptied(&january));
+    let out = sandbox.run(&["catalog", "sync"], source);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("REJECTED"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.contains("2016-Jan") && line.contains("served empty"),
+        "{line}"
+    );
+    assert!(line.contains("kept the copy of"), "{line}");
+    assert!(
+        stdout.contains("1 rejected") && stdout.contains("catalog unchanged"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 documents rejected"), "{stderr}");
+    assert_eq!(answer(&sandbox), before);
+
+    // The good copy comes back: nothing to import, exit code 0.
+    server.set_document("2016-Jan", january);
+    let stdout = sandbox.ok(&["catalog", "sync"], source);
+    assert!(
+        stdout.contains("0 rejected") && stdout.contains("4 unchanged"),
+        "{stdout}"
+    );
+    assert_eq!(answer(&sandbox), before);
+}
+
+#[test]
+fn sync_refuses_a_memory_database_without_a_cache_folder() {
+    let out = Command::new(KBGAP)
+        .args(["--db", "sqlite::memory:", "catalog", "sync"])
+        .env("KBGAP_MSRC_URL", "http://127.0.0.1:9/cvrf/v3.0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("--cache"), "{stderr}");
+}

@@ -1,0 +1,188 @@
+//! Fleet answers kept in memory until the data changes.
+//!
+//! `GET /api/Software/{id}/getmissingkbs` aggregates the materialized `machine_missing` rows
+//! of every machine that runs the software: with 100,000 machines that is a scan of hundreds
+//! of thousands of rows, for an answer that only changes when a catalog is imported or a
+//! machine is ingested or removed. So the answer is computed once per state of the data and
+//! served from memory after that.
+//!
+//! "State of the data" is a generation number. Writes made through this store bump it as they
+//! commit. Writes made by another process on the same file (`kbgap ingest` while `kbgap serve`
+//! runs) are noticed by a watcher that polls SQLite's `PRAGMA data_version` on a connection of
+//! its own, every [`WATCH_INTERVAL`]: another process's commit is seen within that interval.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use kbgap_domain::SoftwareId;
+use kbgap_store::MissingKb;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+
+/// How often the watcher looks for commits made by other processes.
+pub(crate) const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Answers that stay valid as long as the generation they were computed at.
+#[derive(Debug, Default)]
+pub(crate) struct Answers {
+    generation: AtomicU64,
+    by_software: Mutex<Cached<SoftwareId, Option<Arc<Vec<MissingKb>>>>>,
+}
+
+#[derive(Debug)]
+struct Cached<K, V> {
+    generation: u64,
+    entries: HashMap<K, V>,
+}
+
+impl<K, V> Default for Cached<K, V> {
+    fn default() -> Self {
+        Cached {
+            generation: 0,
+            entries: HashMap::new(),
+        }
+    }
+}
+
+/// At most this many software answers are kept; beyond, the map starts again (ids come from
+/// requests, so the map must not grow with whatever clients ask for).
+const MAX_ENTRIES: usize = 4096;
+
+impl Answers {
+    /// The data changed: every cached answer is stale.
+    pub(crate) fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The cached answer for `id`, if computed at the current generation.
+    pub(crate) fn software(&self, id: &SoftwareId) -> Option<Option<Arc<Vec<MissingKb>>>> {
+        let cache = self.by_software.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation != self.generation() {
+            return None;
+        }
+        cache.entries.get(id).cloned()
+    }
+
+    /// Keeps `answer`, computed when the generation was `generation`: an answer that a write
+    /// overtook while it was being computed is not kept.
+    pub(crate) fn keep_software(
+        &self,
+        generation: u64,
+        id: SoftwareId,
+        answer: Option<Arc<Vec<MissingKb>>>,
+    ) {
+        let mut cache = self.by_software.lock().unwrap_or_else(|e| e.into_inner());
+        if generation != self.generation() {
+            return;
+        }
+        if cache.generation != generation || cache.entries.len() >= MAX_ENTRIES {
+            cache.generation = generation;
+            cache.entries.clear();
+        }
+        cache.entries.insert(id, answer);
+    }
+}
+
+/// The watcher of one database file, started by the first cached answer (a one-shot command
+/// never needs it) and stopped by [`Watcher::stop`].
+#[derive(Debug)]
+pub(crate) struct Watcher {
+    options: SqliteConnectOptions,
+    /// Set once the watcher was started (or could not be): the check on every request.
+    started: AtomicBool,
+    running: tokio::sync::Mutex<Option<Running>>,
+}
+
+#[derive(Debug)]
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watcher {
+    pub(crate) fn new(options: SqliteConnectOptions) -> Watcher {
+        Watcher {
+            options,
+            started: AtomicBool::new(false),
+            running: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Starts watching for `answers`, unless already started.
+    pub(crate) async fn ensure_started(&self, answers: &Arc<Answers>) {
+        if self.started.load(Ordering::Acquire) {
+            return;
+        }
+        let mut running = self.running.lock().await;
+        if self.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let started = async {
+            let mut connection = self.options.connect().await?;
+            let version: i64 = sqlx::query_scalar("PRAGMA data_version")
+                .fetch_one(&mut connection)
+                .await?;
+            Ok::<_, sqlx::Error>((connection, version))
+        };
+        let (connection, version) = match started.await {
+            Ok(started) => started,
+            Err(e) => {
+                // Without a watcher, only this process's writes refresh the answers; say so
+                // once and do not retry on every request.
+                tracing::warn!(error = %e, "cannot watch the database for other writers");
+                return;
+            }
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        // Commits before the watcher's first look are not reported by it: start from a state
+        // that no answer computed earlier belongs to.
+        answers.invalidate();
+        let task = tokio::spawn(poll(Arc::downgrade(answers), connection, version, stopped));
+        *running = Some(Running { stop, task });
+    }
+
+    /// Stops the watcher and closes its connection (before the pool closes, so that the last
+    /// connection to go checkpoints the WAL).
+    pub(crate) async fn stop(&self) {
+        if let Some(running) = self.running.lock().await.take() {
+            let _ = running.stop.send(());
+            let _ = running.task.await;
+        }
+    }
+}
+
+async fn poll(
+    answers: Weak<Answers>,
+    mut connection: SqliteConnection,
+    mut last: i64,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(WATCH_INTERVAL) => {}
+            _ = &mut stopped => break,
+        }
+        let version: Result<i64, _> = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut connection)
+            .await;
+        let Some(answers) = answers.upgrade() else {
+            break;
+        };
+        match version {
+            Ok(version) if version == last => {}
+            Ok(version) => {
+                answers.invalidate();
+                last = version;
+            }
+            // Unknown: assume it changed, and keep trying.
+            Err(_) => answers.invalidate(),
+        }
+    }
+    let _ = connection.close().await;
+}

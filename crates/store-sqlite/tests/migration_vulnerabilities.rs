@@ -1,0 +1,96 @@
+//! A database written by schema version 2 (before the vulnerability tables) opens with them
+//! filled from its catalog, so the TVM vulnerability endpoints answer for it exactly as for a
+//! database that imported the same catalog with this build.
+
+use kbgap_store::conformance::{catalog, fleet};
+use kbgap_store::{ListQuery, Store};
+use kbgap_store_sqlite::SqliteStore;
+use sqlx::Connection;
+
+/// The tables of schema versions 1 and 2.
+const VERSION_2_TABLES: &[&str] = &[
+    "catalog_sources",
+    "software",
+    "products",
+    "updates",
+    "fixes",
+    "kb_summary",
+    "kb_software",
+    "catalog_slices",
+    "machines",
+    "machine_software",
+    "machine_missing",
+    "settings",
+];
+
+#[tokio::test]
+async fn version_2_databases_get_the_vulnerabilities_filled() {
+    let dir = std::env::temp_dir().join(format!("kbgap-migration-v3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let current = dir.join("current.db");
+    let old = dir.join("old.db");
+
+    let store = SqliteStore::connect(&format!("sqlite://{}", current.display()))
+        .await
+        .unwrap();
+    store.import_catalog(catalog(), &|_| {}).await.unwrap();
+    store.ingest(fleet()).await.unwrap();
+    let expected = store.vulnerabilities(&ListQuery::default()).await.unwrap();
+    assert!(!expected.is_empty());
+    store.close().await;
+
+    // The same data in a version 2 file: its schema, and every version 2 table copied.
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&old)
+            .create_if_missing(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        for sql in [
+            include_str!("../migrations/0001_initial.sql"),
+            include_str!("../migrations/0002_machine_properties.sql"),
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version (version) VALUES (1), (2);",
+        ] {
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        }
+        sqlx::query("ATTACH DATABASE ? AS current")
+            .bind(current.display().to_string())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        for table in VERSION_2_TABLES {
+            // Later versions add columns: copy those version 2 has.
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?, 'main')")
+                    .bind(table)
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+            let columns = columns.join(", ");
+            let copy = format!(
+                "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM current.{table}"
+            );
+            sqlx::raw_sql(sqlx::AssertSqlSafe(copy))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+
+    let store = SqliteStore::connect(&format!("sqlite://{}", old.display()))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.vulnerabilities(&ListQuery::default()).await.unwrap(),
+        expected
+    );
+    let edge = kbgap_domain::SoftwareId::parse("microsoft-_-edge").unwrap();
+    let software = store.software(&edge).await.unwrap().unwrap();
+    assert!(software.weaknesses > 0);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
