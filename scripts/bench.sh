@@ -9,7 +9,7 @@
 # Everything runs on this machine: the load test talks to 127.0.0.1 only and stops by itself.
 #
 # Environment: CARGO_TARGET_DIR (default ./target), RUNS (20), WES_RUNS (5),
-# MACHINES (10000), CONNECTIONS (32), DURATION (10), CRITERION (0), KBGAP_SHARED (../shared).
+# MACHINES (100000), CONNECTIONS (32), DURATION (10), CRITERION (0), KBGAP_SHARED (../shared).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ shared=${KBGAP_SHARED:-$root/../shared}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 runs=${RUNS:-20}
 wes_runs=${WES_RUNS:-5}
-machines=${MACHINES:-10000}
+machines=${MACHINES:-100000}
 connections=${CONNECTIONS:-32}
 duration=${DURATION:-10}
 

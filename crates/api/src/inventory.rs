@@ -14,8 +14,9 @@ use crate::dto;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::{AppState, Caller};
 
-/// The permission that writes machines (ReadWrite: reading alone is not enough).
-const MACHINE_WRITE: &[&str] = &["Machine.ReadWrite.All"];
+/// The permissions that write machines, application and delegated (reading alone is not
+/// enough).
+const MACHINE_WRITE: &[&str] = &["Machine.ReadWrite.All", "Machine.ReadWrite"];
 
 /// The largest body accepted when the server sets no other limit.
 pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -73,6 +74,25 @@ pub(crate) async fn post<S: Store>(
             ));
         }
     };
+    // A caller limited to some device groups writes only machines of those groups.
+    if let Some(groups) = &caller.device_groups {
+        let outside = machines.iter().find(|m| {
+            !m.device_group
+                .as_deref()
+                .is_some_and(|g| groups.iter().any(|allowed| allowed.eq_ignore_ascii_case(g)))
+        });
+        if let Some(machine) = outside {
+            return Err(ApiError::new(
+                ApiErrorKind::Forbidden,
+                format!(
+                    "Machine {} is not in a device group this caller may write (deviceGroup: {})",
+                    machine.host,
+                    machine.device_group.as_deref().unwrap_or("none")
+                ),
+                id,
+            ));
+        }
+    }
     let source = format!("api:{}", caller.principal.app_id);
     let stored = state
         .store

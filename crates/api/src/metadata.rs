@@ -6,6 +6,10 @@
 //! and `$select` against (`kbgap_store::fields`); the other types are listed here, next to
 //! their DTOs. A test checks that every key the API serializes is declared.
 //!
+//! The functions bound to an entity (`GetMissingKbs` on `Software` and on `Machine`,
+//! `Distributions`, `MachineReferences`, `Vulnerabilities`, `Software`) are derived from the
+//! route table, as `openapi.json` is.
+//!
 //! Namespaces are Defender's: `microsoft.windowsDefenderATP.api`, and
 //! `Analytics.Contracts.PublicAPI` for the vulnerability lists under a software or a machine.
 //! Defender declares `PublicDistributionDto` as a complex type; kbgap's answers name it through
@@ -13,6 +17,8 @@
 
 use kbgap_store::odata::{FieldDef, FieldType};
 use kbgap_store::{MACHINE_FIELDS, SOFTWARE_FIELDS, VULNERABILITY_FIELDS};
+
+use crate::routes::{ROUTES, Returns};
 
 pub(crate) const NAMESPACE: &str = "microsoft.windowsDefenderATP.api";
 pub(crate) const ANALYTICS_NAMESPACE: &str = "Analytics.Contracts.PublicAPI";
@@ -131,6 +137,46 @@ pub(crate) const ENTITY_SETS: &[(&str, &str)] = &[
     ("Distributions", "PublicDistributionDto"),
 ];
 
+/// Defender's spelling of the bound functions whose path segment is not simply its name
+/// with a capital first letter.
+const FUNCTION_NAMES: &[(&str, &str)] = &[("getmissingkbs", "GetMissingKbs")];
+
+/// The functions bound to an entity, from the route table: every `/{set}/{id}/{function}`
+/// route that answers a collection, as (name, bound type, qualified returned type).
+pub(crate) fn bound_functions() -> Vec<(String, &'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .filter_map(|route| {
+            let [set, "{id}", function] = route
+                .path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()[..]
+            else {
+                return None;
+            };
+            let Returns::Collection { ty, .. } = route.returns else {
+                return None;
+            };
+            let (_, binding) = ENTITY_SETS
+                .iter()
+                .find(|(s, _)| s.eq_ignore_ascii_case(set))?;
+            let name = FUNCTION_NAMES
+                .iter()
+                .find(|(segment, _)| segment.eq_ignore_ascii_case(function))
+                .map(|(_, name)| name.to_string())
+                .unwrap_or_else(|| {
+                    let mut chars = function.chars();
+                    chars
+                        .next()
+                        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                        .unwrap_or_default()
+                });
+            Some((name, *binding, ty))
+        })
+        .collect()
+}
+
 /// The CSDL document (OData 4.0 EDMX).
 pub(crate) fn document() -> String {
     let types = types();
@@ -167,6 +213,13 @@ pub(crate) fn document() -> String {
             out.push_str(&format!("</{kind}>\n"));
         }
         if namespace == NAMESPACE {
+            for (name, binding, returns) in bound_functions() {
+                out.push_str(&format!(
+                    "<Function Name=\"{name}\" IsBound=\"true\">\n\
+                     <Parameter Name=\"bindingParameter\" Type=\"{NAMESPACE}.{binding}\"/>\n\
+                     <ReturnType Type=\"Collection({returns})\"/>\n</Function>\n"
+                ));
+            }
             out.push_str("<EntityContainer Name=\"Container\">\n");
             for (set, ty) in ENTITY_SETS {
                 out.push_str(&format!(

@@ -103,6 +103,26 @@ impl Throttle {
     }
 }
 
+/// 429 with `Retry-After` when the server throttles (`ServerOptions::throttle`, a request
+/// extension) and `app` has used up its calls.
+pub(crate) fn check(
+    extensions: &axum::http::Extensions,
+    app: &str,
+    request_id: &crate::RequestId,
+) -> Result<(), crate::ApiError> {
+    let Some(throttle) = extensions.get::<std::sync::Arc<Throttle>>() else {
+        return Ok(());
+    };
+    throttle.admit(app).map_err(|retry_after| {
+        tracing::info!(request_id = %request_id.0, app, retry_after, "throttled");
+        crate::ApiError::new(
+            crate::ApiErrorKind::TooManyRequests { retry_after },
+            format!("Rate limit is exceeded. Try again in {retry_after} seconds."),
+            request_id,
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,24 +153,4 @@ mod tests {
         let wait = throttle.admit_at("a", later).unwrap_err();
         assert_eq!(wait, 3600 - 61);
     }
-}
-
-/// 429 with `Retry-After` when the server throttles (`ServerOptions::throttle`, a request
-/// extension) and `app` has used up its calls.
-pub(crate) fn check(
-    extensions: &axum::http::Extensions,
-    app: &str,
-    request_id: &crate::RequestId,
-) -> Result<(), crate::ApiError> {
-    let Some(throttle) = extensions.get::<std::sync::Arc<Throttle>>() else {
-        return Ok(());
-    };
-    throttle.admit(app).map_err(|retry_after| {
-        tracing::info!(request_id = %request_id.0, app, retry_after, "throttled");
-        crate::ApiError::new(
-            crate::ApiErrorKind::TooManyRequests { retry_after },
-            format!("Rate limit is exceeded. Try again in {retry_after} seconds."),
-            request_id,
-        )
-    })
 }

@@ -171,12 +171,19 @@ impl Answer {
 impl Kbgap {
     /// `GET path` with a bearer token, over the socket (HTTP/1.0: no chunking).
     async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send("GET", path, token, b"").await
+    }
+
+    /// `method path` with a bearer token and a body.
+    async fn send(&self, method: &str, path: &str, token: &str, body: &[u8]) -> Answer {
         let mut stream = TcpStream::connect(self.addr).await.unwrap();
         let request = format!(
-            "GET {path} HTTP/1.0\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\r\n",
-            self.addr
+            "{method} {path} HTTP/1.0\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
         );
         stream.write_all(request.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.unwrap();
         let text = String::from_utf8(raw).unwrap();
@@ -572,6 +579,60 @@ async fn delegated_tokens_see_only_the_machines_of_their_groups() {
         .await
         .json();
     assert_eq!(hosts(&references), ["WS-1903-01", "WS-1909-01"]);
+
+    // Writing: a delegated caller stores machines of its own groups only, all or nothing.
+    let writer = rs256(
+        KEY_1,
+        "key-1",
+        &claims(
+            &idp.issuer,
+            json!({ "azp": "agent", "ver": "2.0", "groups": ["servers"], "scp": "Machine.ReadWrite" }),
+        ),
+    );
+    let machine = |host: &str, group: &str| {
+        json!({ "host": host, "deviceGroup": group, "installedKbs": [],
+                "os": { "name": "Microsoft Windows 10 Enterprise", "build": 18363,
+                        "release": "1909", "architecture": "x64" } })
+    };
+    let before = server
+        .store
+        .machines(&Default::default())
+        .await
+        .unwrap()
+        .len();
+    let mixed = json!([
+        machine("SRV-NEW-1", "Servers"),
+        machine("WS-NEW-2", "Workstations")
+    ]);
+    let refused = server
+        .send(
+            "POST",
+            "/api/inventory",
+            &writer,
+            mixed.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("WS-NEW-2"), "{}", refused.body);
+    let own = json!([machine("SRV-NEW-1", "Servers")]);
+    let stored = server
+        .send(
+            "POST",
+            "/api/inventory",
+            &writer,
+            own.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(stored.status, 200, "{}", stored.body);
+    assert_eq!(
+        server
+            .store
+            .machines(&Default::default())
+            .await
+            .unwrap()
+            .len(),
+        before + 1
+    );
 
     // A user in no group sees no machine; the answer is empty, not an error.
     let nobody = user(json!([]));

@@ -15,6 +15,8 @@ use support::TestServer;
 struct Csdl {
     types: BTreeMap<String, BTreeSet<String>>,
     sets: BTreeMap<String, String>,
+    /// (function, bound type) -> returned type.
+    functions: BTreeMap<(String, String), String>,
 }
 
 /// The value of `name="..."` in an XML start tag.
@@ -27,6 +29,8 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 fn parse_csdl(xml: &str) -> Csdl {
     let mut types: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut sets = BTreeMap::new();
+    let mut functions = BTreeMap::new();
+    let mut function: Option<(String, String)> = None;
     let mut namespace = String::new();
     let mut current: Option<String> = None;
     for tag in xml.split('<').skip(1) {
@@ -46,6 +50,17 @@ fn parse_csdl(xml: &str) -> Csdl {
                     .unwrap()
                     .insert(attribute(tag, "Name").unwrap().to_string());
             }
+            "Function" => {
+                function = Some((attribute(tag, "Name").unwrap().to_string(), String::new()));
+            }
+            "Parameter" => {
+                let f = function.as_mut().expect("a parameter inside a function");
+                f.1 = attribute(tag, "Type").unwrap().to_string();
+            }
+            "ReturnType" => {
+                let f = function.take().expect("a return type inside a function");
+                functions.insert(f, attribute(tag, "Type").unwrap().to_string());
+            }
             "EntitySet" => {
                 sets.insert(
                     attribute(tag, "Name").unwrap().to_string(),
@@ -55,7 +70,11 @@ fn parse_csdl(xml: &str) -> Csdl {
             _ => {}
         }
     }
-    Csdl { types, sets }
+    Csdl {
+        types,
+        sets,
+        functions,
+    }
 }
 
 impl Csdl {
@@ -147,6 +166,46 @@ async fn every_listed_route_answers_and_every_key_is_declared() {
     // A path the document does not list is not answered.
     let answer = server.get("/api/alerts", Some(&token)).await;
     assert_eq!(answer.status, 404);
+}
+
+/// The functions Defender's `$metadata` binds to the entities kbgap serves (mde-api.md §7),
+/// with what they return.
+#[tokio::test]
+async fn metadata_declares_defenders_bound_functions() {
+    let server = TestServer::start("functions").await;
+    let csdl = parse_csdl(&server.get("/api/$metadata", None).await.body);
+    let ns = "microsoft.windowsDefenderATP.api";
+    let fix = format!("Collection({ns}.PublicProductFixDto)");
+    let vulnerabilities = "Collection(Analytics.Contracts.PublicAPI.PublicVulnerabilityDto)";
+    let expected: BTreeMap<(String, String), String> = [
+        ("GetMissingKbs", "Software", fix.clone()),
+        ("GetMissingKbs", "Machine", fix),
+        (
+            "Distributions",
+            "Software",
+            format!("Collection({ns}.PublicDistributionDto)"),
+        ),
+        (
+            "MachineReferences",
+            "Software",
+            format!("Collection({ns}.MachineReference)"),
+        ),
+        (
+            "MachineReferences",
+            "Vulnerability",
+            format!("Collection({ns}.MachineReference)"),
+        ),
+        ("Vulnerabilities", "Software", vulnerabilities.to_string()),
+        ("Vulnerabilities", "Machine", vulnerabilities.to_string()),
+        ("Software", "Machine", format!("Collection({ns}.Software)")),
+    ]
+    .into_iter()
+    .map(|(name, bound, returns)| ((name.to_string(), format!("{ns}.{bound}")), returns))
+    .collect();
+    assert_eq!(csdl.functions, expected);
+    for returns in csdl.functions.values() {
+        csdl.resolve(returns);
+    }
 }
 
 fn references(value: &Value) -> Vec<String> {

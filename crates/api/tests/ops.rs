@@ -282,12 +282,25 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
 
     // A JSON array whose second machine is broken: nothing of it is stored, and the message
     // says where.
-    let broken = br#"[{"host":"ok-1","os":{"name":"Windows 10 Pro","build":"10.0.19045","arch":"x64"},"installedKbs":[]},
+    let good = br#"[{"host":"ok-1","os":{"name":"Microsoft Windows 10 Pro","build":18363,"release":"1909","architecture":"x64"},"installedKbs":[]}]"#;
+    let broken = br#"[{"host":"ok-1","os":{"name":"Microsoft Windows 10 Pro","build":18363,"release":"1909","architecture":"x64"},"installedKbs":[]},
 {"host":"bad-2","os":{"build":"not a build"}}]"#;
     let refused = http(server.addr, "POST", "/api/inventory", Some(&writer), broken).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.json()["error"]["code"], "BadRequest");
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("[1].os"),
+        "{}",
+        refused.body
+    );
     assert_eq!(server.machine_count().await, before + 1);
+    // The good machine alone is accepted: it was the second one that was refused.
+    let accepted = http(server.addr, "POST", "/api/inventory", Some(&writer), good).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(server.machine_count().await, before + 2);
 
     let qfe = std::fs::read(repo(
         "crates/inventory/tests/data/10_1809_x64_pro_en-us_20190307_qfe.txt",
@@ -307,7 +320,7 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
     let too_large = http(server.addr, "POST", "/api/inventory", Some(&writer), &huge).await;
     assert_eq!(too_large.status, 413);
     assert_eq!(too_large.json()["error"]["code"], "PayloadTooLarge");
-    assert_eq!(server.machine_count().await, before + 1);
+    assert_eq!(server.machine_count().await, before + 2);
 
     let nowhere = http(
         server.addr,

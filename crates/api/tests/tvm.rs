@@ -242,6 +242,27 @@ async fn paths_match_as_defender_matches_them_and_unknown_ids_are_404() {
             answer.header("request-id")
         );
     }
+    // Properties kbgap writes as constants are selectable, not filterable.
+    let selected = server
+        .get(
+            "/api/vulnerabilities?$select=id,cvssV3&$top=1",
+            Some(&token),
+        )
+        .await
+        .json();
+    assert_eq!(selected["value"][0]["cvssV3"], Value::Null);
+    let answer = server
+        .get("/api/vulnerabilities?$filter=cvssV3%20gt%207", Some(&token))
+        .await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'cvssV3' cannot be used in $filter"),
+        "{}",
+        answer.body
+    );
     // Relations take no list options.
     let answer = server
         .get(

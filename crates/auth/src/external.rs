@@ -38,9 +38,6 @@ use serde_json::Value;
 
 use crate::{AuthError, Principal};
 
-/// The algorithms accepted when none are configured: what Entra ID and Keycloak sign with.
-pub const DEFAULT_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
-
 /// The claim that lists a user's groups when none is configured (Entra's and Keycloak's).
 pub const DEFAULT_GROUP_CLAIM: &str = "groups";
 
@@ -186,8 +183,6 @@ pub fn unverified_issuer(token: &str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExternalPrincipal {
     pub principal: Principal,
-    /// The issuer that vouched for it.
-    pub issuer: String,
     /// The tenant (`tid`), when the token names one.
     pub tenant: Option<String>,
     /// For a delegated token, the groups of the user (an absent claim is no group: the user
@@ -432,10 +427,6 @@ impl ExternalIssuers {
         }
     }
 
-    pub fn config(&self) -> &OidcConfig {
-        &self.config
-    }
-
     /// Whether tokens claiming to come from `issuer` are verified here.
     pub fn handles(&self, issuer: &str) -> bool {
         self.provider(issuer).is_some()
@@ -533,11 +524,11 @@ impl ExternalIssuers {
         let claims = jsonwebtoken::decode::<Value>(token, &key.decoding, &validation)
             .map_err(|e| invalid(e.to_string()))?
             .claims;
-        Ok(self.principal(&provider.issuer, &claims))
+        Ok(self.principal(&claims))
     }
 
     /// The principal a verified token's claims describe.
-    fn principal(&self, issuer: &str, claims: &Value) -> ExternalPrincipal {
+    fn principal(&self, claims: &Value) -> ExternalPrincipal {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
         let scopes: BTreeSet<String> = text("scp")
             .unwrap_or_default()
@@ -567,7 +558,6 @@ impl ExternalIssuers {
                 permissions,
                 delegated,
             },
-            issuer: issuer.to_string(),
             tenant: text("tid"),
             device_groups,
         }

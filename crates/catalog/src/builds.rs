@@ -34,6 +34,9 @@ pub enum BuildKind {
     Preview,
     /// An out-of-band release.
     OutOfBand,
+    /// Released outside Patch Tuesday, by a source that does not say whether as a preview or
+    /// out of band (`data/README.md` says which rows).
+    Other,
 }
 
 impl BuildKind {
@@ -43,6 +46,7 @@ impl BuildKind {
             BuildKind::Security => "security",
             BuildKind::Preview => "preview",
             BuildKind::OutOfBand => "oob",
+            BuildKind::Other => "other",
         }
     }
 
@@ -51,6 +55,7 @@ impl BuildKind {
             "security" => Some(BuildKind::Security),
             "preview" => Some(BuildKind::Preview),
             "oob" => Some(BuildKind::OutOfBand),
+            "other" => Some(BuildKind::Other),
             _ => None,
         }
     }
@@ -115,7 +120,7 @@ pub fn parse_os_builds(input: impl Read) -> Result<Vec<OsBuild>> {
             .ok_or_else(|| bad("not a build.revision:", field(1)))?;
         let date: Date = field(2).parse().map_err(|_| bad("not a date:", field(2)))?;
         let kind = BuildKind::parse(field(3))
-            .ok_or_else(|| bad("not a kind (security, preview, oob):", field(3)))?;
+            .ok_or_else(|| bad("not a kind (security, preview, oob, other):", field(3)))?;
         if field(4).is_empty() {
             return Err(bad("no source:", field(4)));
         }
@@ -194,18 +199,30 @@ mod tests {
     #[test]
     fn the_shipped_table_parses_and_is_consistent() {
         let table = os_builds();
-        assert!(table.len() > 400, "{}", table.len());
-        for build in [14393, 17763, 20348, 26100] {
+        assert!(table.len() > 1000, "{}", table.len());
+        let lines = [
+            14393, 17134, 17763, 18362, 18363, 19041, 19042, 19043, 19044, 19045, 20348, 22000,
+            22621, 22631, 26100, 26200,
+        ];
+        for build in lines {
             let line = table.line(build);
             assert!(!line.is_empty(), "{build}");
-            // Within a build line, a later revision is never released earlier.
-            for pair in line.windows(2) {
-                assert!(
-                    pair[0].date <= pair[1].date,
-                    "{:?} / {:?}",
-                    pair[0],
-                    pair[1]
-                );
+            // Within a build line as one source lists it, a later revision is never released
+            // earlier. (Sources are checked apart: from 2026-01 Windows Server 2025 is serviced
+            // at 26100.32xxx while Windows 11 24H2 stays at 26100.7xxx-8xxx.)
+            let mut by_source: HashMap<&str, Vec<&OsBuild>> = HashMap::new();
+            for row in line {
+                by_source.entry(row.source.as_str()).or_default().push(row);
+            }
+            for rows in by_source.values() {
+                for pair in rows.windows(2) {
+                    assert!(
+                        pair[0].date <= pair[1].date,
+                        "{:?} / {:?}",
+                        pair[0],
+                        pair[1]
+                    );
+                }
             }
         }
         // The Windows 10 1809 / Server 2019 releases of early 2019, as Microsoft lists them.
@@ -223,6 +240,13 @@ mod tests {
         let oob = table.find(17763, kb(4483235)).unwrap();
         assert_eq!((oob.revision, oob.kind), (195, BuildKind::OutOfBand));
         assert!(table.find(14393, kb(4487044)).is_none());
+        // One KB, several build lines: Windows 10 1903 and 1909 share their updates.
+        let march_2020 = kb(4540673);
+        assert_eq!(table.find(18362, march_2020).unwrap().revision, 719);
+        assert_eq!(table.find(18363, march_2020).unwrap().revision, 719);
+        // A KB released twice with two revisions (KB5055528: 22631.5189, then .5191) keeps
+        // the lower one: a machine listing it has at least that.
+        assert_eq!(table.find(22631, kb(5055528)).unwrap().revision, 5189);
     }
 
     #[test]

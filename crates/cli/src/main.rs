@@ -213,7 +213,11 @@ pub struct ServeArgs {
     pub oidc_algorithms: Vec<String>,
     /// The claim listing a delegated caller's groups: they see only the machines whose
     /// device group is one of them.
-    #[arg(long, env = "KBGAP_OIDC_GROUP_CLAIM", default_value = "groups")]
+    #[arg(
+        long,
+        env = "KBGAP_OIDC_GROUP_CLAIM",
+        default_value = kbgap_auth::external::DEFAULT_GROUP_CLAIM
+    )]
     pub oidc_group_claim: String,
 }
 

@@ -150,8 +150,10 @@ pub fn explain(
         Some(_) if products.is_empty() => (Verdict::NotApplicable, Vec::new()),
         Some(_) if evaluation.installed.contains(&kb) => (Verdict::Installed, Vec::new()),
         Some(_) if evaluation.covered.contains(&kb) => {
-            // The shortest supersedence path from something the machine has down to `kb`.
-            let path = path(evaluation.reached.iter().copied(), kb, |k| {
+            // The shortest supersedence path from something the machine has down to `kb`: from
+            // an installed update when one leads there (the plainer reason), else from an
+            // update its build revision reaches.
+            let older = |k: Kb| -> Vec<Kb> {
                 evaluation
                     .supersedes
                     .get(&k)
@@ -159,7 +161,13 @@ pub fn explain(
                     .flatten()
                     .copied()
                     .collect()
-            });
+            };
+            let from_installed = path(evaluation.installed.iter().copied(), kb, older);
+            let path = if from_installed.is_empty() {
+                path(evaluation.reached.iter().copied(), kb, older)
+            } else {
+                from_installed
+            };
             let start = path.first().copied().unwrap_or(kb);
             let steps: Vec<ChainStep> = path.windows(2).map(|w| step(w[0], w[1])).collect();
             let verdict = if evaluation.installed.contains(&start) {
@@ -245,6 +253,7 @@ fn build_verdict(builds: &BuildFacts, start: Kb) -> Verdict {
         BuildKind::Security => "security update",
         BuildKind::Preview => "preview cumulative update",
         BuildKind::OutOfBand => "out-of-band cumulative update",
+        BuildKind::Other => "cumulative update released outside Patch Tuesday",
     };
     Verdict::CoveredByBuild {
         fixed_build: format!("{build}.{fixed_revision}"),

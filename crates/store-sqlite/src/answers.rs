@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use kbgap_domain::SoftwareId;
+use kbgap_engine::CatalogSlice;
 use kbgap_store::MissingKb;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
@@ -29,6 +30,9 @@ pub(crate) const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 pub(crate) struct Answers {
     generation: AtomicU64,
     by_software: Mutex<Cached<SoftwareId, Option<Arc<Vec<MissingKb>>>>>,
+    /// Decoded catalog slices by slice key (OS family and application groups): decoding a
+    /// stored slice costs as much as the assessment that reads it.
+    slices: Mutex<Cached<String, Arc<CatalogSlice>>>,
 }
 
 #[derive(Debug)]
@@ -50,6 +54,34 @@ impl<K, V> Default for Cached<K, V> {
 /// requests, so the map must not grow with whatever clients ask for).
 const MAX_ENTRIES: usize = 4096;
 
+/// At most this many decoded slices (a few megabytes each with the full catalog).
+const MAX_SLICES: usize = 64;
+
+impl<K: std::hash::Hash + Eq, V: Clone> Cached<K, V> {
+    fn get<Q>(&self, generation: u64, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        if self.generation != generation {
+            return None;
+        }
+        self.entries.get(key).cloned()
+    }
+
+    fn keep(&mut self, generation: u64, key: K, value: V, max: usize) {
+        if self.generation != generation || self.entries.len() >= max {
+            self.generation = generation;
+            self.entries.clear();
+        }
+        self.entries.insert(key, value);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Answers {
     /// The data changed: every cached answer is stale.
     pub(crate) fn invalidate(&self) {
@@ -62,11 +94,7 @@ impl Answers {
 
     /// The cached answer for `id`, if computed at the current generation.
     pub(crate) fn software(&self, id: &SoftwareId) -> Option<Option<Arc<Vec<MissingKb>>>> {
-        let cache = self.by_software.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.generation != self.generation() {
-            return None;
-        }
-        cache.entries.get(id).cloned()
+        lock(&self.by_software).get(self.generation(), id)
     }
 
     /// Keeps `answer`, computed when the generation was `generation`: an answer that a write
@@ -77,15 +105,23 @@ impl Answers {
         id: SoftwareId,
         answer: Option<Arc<Vec<MissingKb>>>,
     ) {
-        let mut cache = self.by_software.lock().unwrap_or_else(|e| e.into_inner());
-        if generation != self.generation() {
-            return;
+        let mut cache = lock(&self.by_software);
+        if generation == self.generation() {
+            cache.keep(generation, id, answer, MAX_ENTRIES);
         }
-        if cache.generation != generation || cache.entries.len() >= MAX_ENTRIES {
-            cache.generation = generation;
-            cache.entries.clear();
+    }
+
+    /// The decoded slice of `key`, if loaded at the current generation.
+    pub(crate) fn slice(&self, key: &str) -> Option<Arc<CatalogSlice>> {
+        lock(&self.slices).get(self.generation(), key)
+    }
+
+    /// Keeps a slice loaded when the generation was `generation`.
+    pub(crate) fn keep_slice(&self, generation: u64, key: String, slice: Arc<CatalogSlice>) {
+        let mut cache = lock(&self.slices);
+        if generation == self.generation() {
+            cache.keep(generation, key, slice, MAX_SLICES);
         }
-        cache.entries.insert(id, answer);
     }
 }
 

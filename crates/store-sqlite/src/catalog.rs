@@ -2,6 +2,7 @@
 //! assessment reads.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use kbgap_catalog::applications::{installed_software, is_application_product, product_group};
 use kbgap_catalog::{Batch, ReleaseEvidence, classify_product, pick_release};
@@ -10,6 +11,7 @@ use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, software_rank};
 use kbgap_store::{CatalogSummary, Progress, Result, StoreError, cve_count};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use crate::answers::Answers;
 use crate::codec::{family_key, join_ids, join_kbs, join_lines, split_ids, split_kbs, split_lines};
 use crate::db_error;
 
@@ -439,6 +441,25 @@ pub(crate) async fn slice_for(
     let mut keys = application_keys(machine);
     keys.insert(0, family_key(machine.os.family));
     stored_slices(conn, &keys).await
+}
+
+/// [`slice_for`] outside a transaction, through the decoded slices kept in `answers` (a
+/// transaction that writes the catalog must read its own slices, not these).
+pub(crate) async fn cached_slice_for(
+    conn: &mut SqliteConnection,
+    machine: &MachineInventory,
+    answers: &Answers,
+) -> Result<Arc<CatalogSlice>> {
+    let mut keys = application_keys(machine);
+    keys.insert(0, family_key(machine.os.family));
+    let key = keys.join("\n");
+    if let Some(slice) = answers.slice(&key) {
+        return Ok(slice);
+    }
+    let generation = answers.generation();
+    let slice = Arc::new(stored_slices(conn, &keys).await?);
+    answers.keep_slice(generation, key, slice.clone());
+    Ok(slice)
 }
 
 /// The stored slices of these keys, merged in this order (in one query: an assessment

@@ -158,6 +158,13 @@ impl SqliteStore {
         self.exposure.get(&self.pool, &self.answers).await
     }
 
+    /// Starts watching for other processes' commits before an answer is served from memory.
+    async fn watch(&self) {
+        if let Some(watcher) = &self.watcher {
+            watcher.ensure_started(&self.answers).await;
+        }
+    }
+
     /// Closes the pool, checkpointing the WAL into the main file.
     pub async fn close(&self) {
         if let Some(watcher) = &self.watcher {
@@ -236,9 +243,7 @@ impl Store for SqliteStore {
     }
 
     async fn missing_by_software(&self, id: &SoftwareId) -> Result<Option<Vec<MissingKb>>> {
-        if let Some(watcher) = &self.watcher {
-            watcher.ensure_started(&self.answers).await;
-        }
+        self.watch().await;
         if let Some(answer) = self.answers.software(id) {
             return Ok(answer.map(|kbs| kbs.as_ref().clone()));
         }
@@ -263,8 +268,9 @@ impl Store for SqliteStore {
         id: &MachineId,
         as_of: Option<Date>,
     ) -> Result<Option<Vec<MissingKb>>> {
+        self.watch().await;
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        machines::missing_by_machine(&mut conn, id, as_of).await
+        machines::missing_by_machine(&mut conn, id, as_of, &self.answers).await
     }
 
     async fn missing_for(
@@ -272,8 +278,9 @@ impl Store for SqliteStore {
         inventory: &MachineInventory,
         as_of: Option<Date>,
     ) -> Result<Vec<MissingKb>> {
+        self.watch().await;
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        machines::missing_for(&mut conn, inventory, as_of).await
+        machines::missing_for(&mut conn, inventory, as_of, &self.answers).await
     }
 
     async fn catalog_slice(&self, os: &OsInfo) -> Result<CatalogSlice> {

@@ -11,7 +11,8 @@ use kbgap_store::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::catalog::{application_keys, date_of, kb_of, slice_for, timestamp};
+use crate::answers::Answers;
+use crate::catalog::{application_keys, cached_slice_for, date_of, kb_of, slice_for, timestamp};
 use crate::codec::split_ids;
 use crate::db_error;
 use crate::filter::{machine_column, push_where, software_column};
@@ -385,6 +386,7 @@ pub(crate) async fn missing_by_machine(
     conn: &mut SqliteConnection,
     id: &MachineId,
     as_of: Option<Date>,
+    answers: &Answers,
 ) -> Result<Option<Vec<MissingKb>>> {
     let inventory: Option<String> =
         sqlx::query_scalar("SELECT inventory FROM machines WHERE id = ?")
@@ -395,7 +397,7 @@ pub(crate) async fn missing_by_machine(
     let Some(inventory) = inventory else {
         return Ok(None);
     };
-    missing_for(conn, &parse_inventory(&inventory)?, as_of)
+    missing_for(conn, &parse_inventory(&inventory)?, as_of, answers)
         .await
         .map(Some)
 }
@@ -405,8 +407,9 @@ pub(crate) async fn missing_for(
     conn: &mut SqliteConnection,
     inventory: &MachineInventory,
     as_of: Option<Date>,
+    answers: &Answers,
 ) -> Result<Vec<MissingKb>> {
-    let catalog = slice_for(conn, inventory).await?;
+    let catalog = cached_slice_for(conn, inventory, answers).await?;
     let assessment = assess(inventory, &catalog, AssessOptions { as_of });
     let kbs: BTreeSet<i64> = assessment
         .missing

@@ -730,7 +730,11 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
     for cve in &edge_open {
         let now = store.vulnerability(&cve.id).await.unwrap().unwrap();
         assert_eq!(now.exposed_machines, cve.exposed_machines - 1, "{}", cve.id);
-        let on = store.vulnerability_machines(&cve.id).await.unwrap().unwrap();
+        let on = store
+            .vulnerability_machines(&cve.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(on.len() as u64, now.exposed_machines);
     }
 }

@@ -82,9 +82,11 @@ pub struct SoftwareRecord {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VulnerabilityRecord {
     pub id: String,
-    /// Defender's word ("Critical", "High", "Medium", "Low") for the highest severity MSRC
-    /// states on any product the CVE is fixed on (Important is High, Moderate is Medium);
-    /// `None` when the catalog states none.
+    /// Defender's word ("Critical", "High", "Medium", "Low"; MSRC's Important is High,
+    /// Moderate is Medium) for the highest severity the catalog states for the CVE on the
+    /// products it is fixed on; `None` unless that is known on every one of them (the catalog
+    /// keeps severities per KB and product, which is a CVE's own only when the KB fixes that
+    /// CVE alone there).
     pub severity: Option<String>,
     /// Release date of the earliest KB that fixes it.
     pub published_on: Date,

@@ -255,10 +255,7 @@ fn classify(
         return Cause::KbDiffers { aspects };
     }
     // Why the other source does not report it, and on which updates that rests.
-    let options = AssessOptions {
-        as_of: Some(as_of),
-        ..AssessOptions::default()
-    };
+    let options = AssessOptions { as_of: Some(as_of) };
     let explanation = kbgap_engine::explain(machine, &other.slice, options, kb);
     let mut involved: BTreeSet<Kb> = explanation
         .chain

@@ -314,6 +314,31 @@ async fn a_newer_revision_replaces_and_bad_copies_are_rejected_keeping_the_old()
     assert!(report.catalog.is_none());
 }
 
+#[tokio::test]
+async fn a_new_database_beside_a_kept_cache_is_filled_by_reimport() {
+    let world = World::new("reimport").await;
+    let first = world.sync().await;
+    world.server.take_requests();
+    let url = format!("sqlite://{}", world.dir.join("second.db").display());
+    let fresh = SqliteStore::connect(&url).await.unwrap();
+    let mut cache = world.cache();
+    let client = MsrcClient::new(world.server.base());
+    let planned = plan(&client, &cache, &|_, _, _| {}).unwrap();
+    let report = apply(planned, &mut cache, &fresh, true, &|_| {})
+        .await
+        .unwrap();
+    // Nothing changed upstream (one 304), yet every kept copy is imported.
+    assert!(report.index_not_modified);
+    assert_eq!(world.server.take_requests().len(), 1);
+    let imported = report.catalog.expect("reimported");
+    let original = first.catalog.unwrap();
+    assert_eq!(imported.sources, original.sources);
+    assert_eq!(
+        (imported.updates, imported.products, imported.cves),
+        (original.updates, original.products, original.cves)
+    );
+}
+
 #[test]
 fn an_unreachable_source_fails_the_sync_and_writes_nothing() {
     let dir = std::env::temp_dir().join(format!("kbgap-sync-down-{}", std::process::id()));
