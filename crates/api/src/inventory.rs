@@ -6,17 +6,13 @@
 //! over the configured limit is refused with 413 before it is read to the end.
 
 use axum::body::Body;
-use axum::http::Uri;
+use axum::http::request::Parts;
 use axum::response::Response;
 use kbgap_store::Store;
 
 use crate::dto;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::{AppState, Caller};
-
-/// The permissions that write machines, application and delegated (reading alone is not
-/// enough).
-const MACHINE_WRITE: &[&str] = &["Machine.ReadWrite.All", "Machine.ReadWrite"];
 
 /// The largest body accepted when the server sets no other limit.
 pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -25,27 +21,20 @@ pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BodyLimit(pub usize);
 
-/// Whether `path` (below `/api`, optionally under `v1.0`) names the inventory resource.
-pub(crate) fn is_inventory_path(path: &str) -> bool {
-    let mut segments = path.split('/').filter(|s| !s.is_empty());
-    let mut first = segments.next();
-    if first.is_some_and(|s| s.eq_ignore_ascii_case("v1.0")) {
-        first = segments.next();
-    }
-    first.is_some_and(|s| s.eq_ignore_ascii_case("inventory")) && segments.next().is_none()
-}
-
+/// Stores the machines of `body` for `caller`, whose permission the route table checked.
 pub(crate) async fn post<S: Store>(
     state: &AppState<S>,
     caller: &Caller,
     base: &str,
-    uri: &Uri,
-    limit: usize,
+    parts: &Parts,
     body: Body,
 ) -> Result<Response, ApiError> {
     let id = &caller.request_id;
-    caller.require(MACHINE_WRITE)?;
-    if uri.query().is_some_and(|q| !q.is_empty()) {
+    let limit = parts
+        .extensions
+        .get::<BodyLimit>()
+        .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
+    if parts.uri.query().is_some_and(|q| !q.is_empty()) {
         return Err(ApiError::bad_request(
             "POST /api/inventory takes no query options",
             id,

@@ -19,14 +19,14 @@ mod ops;
 mod routes;
 mod scope;
 mod throttle;
-mod token_cache;
 mod tls;
+mod token_cache;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -120,11 +120,16 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ops::readyz::<S>))
-        .route("/api/{*path}", get(routes::dispatch::<S>).post(post::<S>))
+        .route(
+            "/api/{*path}",
+            get(routes::dispatch::<S>).post(routes::dispatch::<S>),
+        )
         .merge(identity::routes::<S>())
         .fallback(not_found)
         .with_state(state)
-        .layer(axum::Extension(Arc::new(token_cache::VerifiedTokens::default())))
+        .layer(axum::Extension(Arc::new(
+            token_cache::VerifiedTokens::default(),
+        )))
         .layer(middleware::from_fn(request_id))
         .layer(CompressionLayer::new())
 }
@@ -153,29 +158,6 @@ pub async fn serve(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-/// `POST /api/...`: the one resource that is written, the inventory.
-async fn post<S: Store>(
-    State(state): State<AppState<S>>,
-    caller: Caller,
-    headers: HeaderMap,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let uri = request.uri().clone();
-    let path = uri.path().strip_prefix("/api").unwrap_or(uri.path());
-    if !inventory::is_inventory_path(path) {
-        return Err(ApiError::not_found(
-            format!("No route for POST {}", uri.path()),
-            &caller.request_id,
-        ));
-    }
-    let limit = request
-        .extensions()
-        .get::<inventory::BodyLimit>()
-        .map_or(DEFAULT_BODY_LIMIT, |limit| limit.0);
-    let base = base_url(&state, &headers);
-    inventory::post(&state, &caller, &base, &uri, limit, request.into_body()).await
 }
 
 /// `<base>` of `@odata.context`: the configured public URL, else scheme and Host.

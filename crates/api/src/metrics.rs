@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -107,52 +107,36 @@ impl Metrics {
     }
 }
 
-/// The route template of `path`, with the parts that name a record replaced, so that the
-/// number of series stays bounded whatever clients send: under `/api`, the segment after the
-/// entity set is `{id}` and the one after a function is `{key}`; elsewhere (the token
-/// service) the first segment is `{tenant}`. Paths that matched no route share one label.
-pub(crate) fn route_label(path: &str, status: u16) -> String {
+/// The route template of a request, so that the number of series stays bounded whatever
+/// clients send: under `/api`, the route table's template (`/api/Software/{id}/getmissingkbs`);
+/// elsewhere (the token service) the first segment is `{tenant}`. Requests that matched no
+/// route share one label.
+pub(crate) fn route_label(method: &Method, path: &str, status: u16) -> String {
+    if let Some(below) = path.strip_prefix("/api/") {
+        return match crate::routes::find(method, below) {
+            Some((route, _)) => format!("/api{}", route.path),
+            None => "unmatched".into(),
+        };
+    }
     if status == 404 || status == 405 {
         return "unmatched".into();
     }
-    let mut segments = path.split('/').filter(|s| !s.is_empty()).peekable();
-    let mut label = String::new();
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
     match segments.next() {
-        Some(first) if first.eq_ignore_ascii_case("api") => {
-            label.push_str("/api");
-            if segments
-                .peek()
-                .is_some_and(|s| s.eq_ignore_ascii_case("v1.0"))
-            {
-                segments.next();
-            }
-            for (i, segment) in segments.enumerate() {
-                label.push('/');
-                match i {
-                    1 => label.push_str("{id}"),
-                    3 => label.push_str("{key}"),
-                    // A function may be namespace-qualified (`microsoft.windowsDefenderATP.api.GetMissingKbs`).
-                    _ => label.push_str(&literal(segment.rsplit('.').next().unwrap_or(segment))),
-                }
-            }
-        }
-        Some(first) if first == "healthz" || first == "readyz" => {
-            label.push('/');
-            label.push_str(first);
-        }
+        Some(first @ ("healthz" | "readyz")) => format!("/{first}"),
         Some(_) => {
-            label.push_str("/{tenant}");
+            let mut label = String::from("/{tenant}");
             for segment in segments {
                 label.push('/');
                 label.push_str(&literal(segment));
             }
+            label
         }
-        None => label.push('/'),
+        None => "/".into(),
     }
-    label
 }
 
-/// A route word as a label value: lower case, and nothing that needs escaping.
+/// A path word as a label value: lower case, and nothing that needs escaping.
 fn literal(segment: &str) -> String {
     segment
         .chars()
@@ -169,13 +153,13 @@ pub(crate) async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
+    let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     metrics.record(
-        route_label(&path, status),
-        &method,
+        route_label(&method, &path, status),
+        method.as_str(),
         status,
         started.elapsed().as_secs_f64(),
     );
@@ -207,23 +191,24 @@ mod tests {
 
     #[test]
     fn labels_name_routes_not_records() {
+        let get = Method::GET;
         let cases = [
             (
-                "/api/Software/microsoft-_-edge/getmissingkbs",
+                "/api/software/microsoft-_-edge/getmissingkbs",
                 200,
-                "/api/software/{id}/getmissingkbs",
+                "/api/Software/{id}/getmissingkbs",
             ),
             (
                 "/api/v1.0/machines/0123abcd/GetMissingKbs",
-                200,
+                404,
                 "/api/machines/{id}/getmissingkbs",
             ),
             (
                 "/api/machines/0123/getmissingkbs/4540673/explain",
                 200,
-                "/api/machines/{id}/getmissingkbs/{key}/explain",
+                "/api/machines/{id}/getmissingkbs/{kb}/explain",
             ),
-            ("/api/machines", 200, "/api/machines"),
+            ("/api/Machines", 200, "/api/machines"),
             (
                 "/api/machines/0123/microsoft.windowsDefenderATP.api.GetMissingKbs",
                 200,
@@ -236,11 +221,20 @@ mod tests {
             ),
             ("/readyz", 503, "/readyz"),
             ("/api/anything/at/all", 404, "unmatched"),
-            ("/api/machines/x/\"}evil", 400, "/api/machines/{id}/evil"),
+            ("/api/machines/x/\"}evil", 401, "unmatched"),
+            ("/elsewhere/x", 404, "unmatched"),
         ];
         for (path, status, label) in cases {
-            assert_eq!(route_label(path, status), label, "{path}");
+            assert_eq!(route_label(&get, path, status), label, "{path}");
         }
+        assert_eq!(
+            route_label(&Method::POST, "/api/Inventory", 200),
+            "/api/inventory"
+        );
+        assert_eq!(
+            route_label(&Method::POST, "/api/machines", 404),
+            "unmatched"
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::metadata::{self, Property};
+use axum::http::Method;
+
 use crate::routes::{Options, ROUTES, Returns, Route};
 
 /// A property's JSON schema.
@@ -147,6 +149,21 @@ fn operation(route: &Route) -> Value {
         responses.insert("404".into(), error("Resource not found"));
         responses.insert("429".into(), error("Too many requests"));
     }
+    if route.method == Method::POST {
+        op["requestBody"] = json!({
+            "required": true,
+            "description": "One inventory in any format `kbgap ingest` reads: systeminfo output (any language and encoding), a kbgap JSON inventory, or osquery results.",
+            "content": {
+                "application/json": {"schema": {}},
+                "text/plain": {"schema": {"type": "string"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        });
+        responses.insert(
+            "413".into(),
+            error("The body is larger than the server accepts"),
+        );
+    }
     op["responses"] = Value::Object(responses);
     op
 }
@@ -155,10 +172,10 @@ fn operation(route: &Route) -> Value {
 pub(crate) fn document(base: &str) -> Value {
     let mut paths = Map::new();
     for route in ROUTES {
-        paths.insert(
-            format!("/api{}", route.path),
-            json!({"get": operation(route)}),
-        );
+        let item = paths
+            .entry(format!("/api{}", route.path))
+            .or_insert_with(|| json!({}));
+        item[route.method.as_str().to_ascii_lowercase()] = operation(route);
     }
     let mut schemas = Map::new();
     for ty in metadata::types() {

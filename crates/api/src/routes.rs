@@ -1,4 +1,4 @@
-//! The route table: every `GET` path kbgap answers under `/api`, with the permissions it
+//! The route table: every path kbgap answers under `/api`, with its method, the permissions it
 //! requires, the query options it takes, what it returns and a one-line summary.
 //!
 //! Dispatch finds a request's route in [`ROUTES`], and `/api/openapi.json` is generated from
@@ -10,7 +10,7 @@
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kbgap_domain::{Kb, MachineId, SoftwareId};
 use kbgap_store::odata::FieldDef;
@@ -27,6 +27,8 @@ use crate::{
 pub(crate) const SOFTWARE_READ: &[&str] = &["Software.Read.All", "Software.Read"];
 pub(crate) const MACHINE_READ: &[&str] = &["Machine.Read.All", "Machine.Read"];
 pub(crate) const VULNERABILITY_READ: &[&str] = &["Vulnerability.Read.All", "Vulnerability.Read"];
+/// Writing machines: reading alone is not enough.
+pub(crate) const MACHINE_WRITE: &[&str] = &["Machine.ReadWrite.All", "Machine.ReadWrite"];
 /// The service documents: readable without a token, as an OData client fetches them first.
 const PUBLIC: &[&str] = &[];
 
@@ -50,6 +52,7 @@ pub(crate) enum Handler {
     VulnerabilityMachineReferences,
     Metadata,
     OpenApi,
+    InventoryUpload,
 }
 
 /// The query options a route accepts; any other is a 400 `ODataError`.
@@ -84,6 +87,7 @@ pub(crate) enum Returns {
 }
 
 pub(crate) struct Route {
+    pub method: Method,
     /// Below `/api`; `{name}` is a parameter.
     pub path: &'static str,
     /// One of these is required; empty for the public service documents.
@@ -104,6 +108,7 @@ const DISTRIBUTION: &str = "microsoft.windowsDefenderATP.api.PublicDistributionD
 
 pub(crate) static ROUTES: &[Route] = &[
     Route {
+        method: Method::GET,
         path: "/Software",
         permissions: SOFTWARE_READ,
         options: Options::List(SOFTWARE_FIELDS),
@@ -115,6 +120,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "List the software installed on at least one machine",
     },
     Route {
+        method: Method::GET,
         path: "/Software/{id}",
         permissions: SOFTWARE_READ,
         options: Options::None,
@@ -126,6 +132,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Get a software by id",
     },
     Route {
+        method: Method::GET,
         path: "/Software/{id}/getmissingkbs",
         permissions: SOFTWARE_READ,
         options: Options::AsOf,
@@ -137,6 +144,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Missing KBs of a software across the fleet",
     },
     Route {
+        method: Method::GET,
         path: "/Software/{id}/distributions",
         permissions: SOFTWARE_READ,
         options: Options::None,
@@ -148,6 +156,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Versions of a software and the machines running each",
     },
     Route {
+        method: Method::GET,
         path: "/Software/{id}/machineReferences",
         permissions: SOFTWARE_READ,
         options: Options::None,
@@ -159,6 +168,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Machines running a software",
     },
     Route {
+        method: Method::GET,
         path: "/Software/{id}/vulnerabilities",
         permissions: VULNERABILITY_READ,
         options: Options::None,
@@ -170,6 +180,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Vulnerabilities of a software open on at least one machine",
     },
     Route {
+        method: Method::GET,
         path: "/machines",
         permissions: MACHINE_READ,
         options: Options::List(MACHINE_FIELDS),
@@ -181,6 +192,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "List machines",
     },
     Route {
+        method: Method::GET,
         path: "/machines/{id}",
         permissions: MACHINE_READ,
         options: Options::None,
@@ -192,6 +204,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Get a machine by id or computer name",
     },
     Route {
+        method: Method::GET,
         path: "/machines/{id}/software",
         permissions: SOFTWARE_READ,
         options: Options::None,
@@ -203,6 +216,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Software a machine runs",
     },
     Route {
+        method: Method::GET,
         path: "/machines/{id}/vulnerabilities",
         permissions: VULNERABILITY_READ,
         options: Options::None,
@@ -214,6 +228,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Vulnerabilities open on a machine",
     },
     Route {
+        method: Method::GET,
         path: "/machines/{id}/getmissingkbs",
         permissions: SOFTWARE_READ,
         options: Options::AsOf,
@@ -225,6 +240,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Missing KBs of a machine",
     },
     Route {
+        method: Method::GET,
         path: "/machines/{id}/getmissingkbs/{kb}/explain",
         permissions: SOFTWARE_READ,
         options: Options::AsOf,
@@ -233,6 +249,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Why a KB is, or is not, reported for a machine",
     },
     Route {
+        method: Method::GET,
         path: "/vulnerabilities",
         permissions: VULNERABILITY_READ,
         options: Options::List(VULNERABILITY_FIELDS),
@@ -244,6 +261,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "List the vulnerabilities (CVEs) of the catalog",
     },
     Route {
+        method: Method::GET,
         path: "/vulnerabilities/{id}",
         permissions: VULNERABILITY_READ,
         options: Options::None,
@@ -255,6 +273,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Get a vulnerability by CVE id",
     },
     Route {
+        method: Method::GET,
         path: "/vulnerabilities/{id}/machineReferences",
         permissions: VULNERABILITY_READ,
         options: Options::None,
@@ -266,6 +285,7 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "Machines on which a vulnerability is open",
     },
     Route {
+        method: Method::GET,
         path: "/$metadata",
         permissions: PUBLIC,
         options: Options::None,
@@ -274,12 +294,25 @@ pub(crate) static ROUTES: &[Route] = &[
         summary: "The OData CSDL of the types the answers name",
     },
     Route {
+        method: Method::GET,
         path: "/openapi.json",
         permissions: PUBLIC,
         options: Options::None,
         returns: Returns::OpenApi,
         handler: Handler::OpenApi,
         summary: "This API's OpenAPI 3.0 description",
+    },
+    Route {
+        method: Method::POST,
+        path: "/inventory",
+        permissions: MACHINE_WRITE,
+        options: Options::None,
+        returns: Returns::Collection {
+            context: "Machines",
+            ty: MACHINE,
+        },
+        handler: Handler::InventoryUpload,
+        summary: "Store the machines of one inventory (systeminfo, kbgap JSON, osquery results), all or nothing",
     },
 ];
 
@@ -296,8 +329,8 @@ fn literal_matches(pattern: &str, segment: &str) -> bool {
     qualified && segment[NAMESPACE.len()..].eq_ignore_ascii_case(pattern)
 }
 
-/// The route `path` (below `/api`) names, and its parameters in order.
-pub(crate) fn find(path: &str) -> Option<(&'static Route, Vec<String>)> {
+/// The route `method path` (path below `/api`) names, and its parameters in order.
+pub(crate) fn find(method: &Method, path: &str) -> Option<(&'static Route, Vec<String>)> {
     let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if segments
         .first()
@@ -307,6 +340,9 @@ pub(crate) fn find(path: &str) -> Option<(&'static Route, Vec<String>)> {
     }
     // Nothing is allocated per route tried: the getmissingkbs calls are the hot path.
     ROUTES.iter().find_map(|route| {
+        if route.method != *method {
+            return None;
+        }
         let pattern = route.path.split('/').filter(|s| !s.is_empty());
         if pattern.clone().count() != segments.len() {
             return None;
@@ -323,20 +359,20 @@ pub(crate) fn find(path: &str) -> Option<(&'static Route, Vec<String>)> {
     })
 }
 
-/// `GET /api/...`: finds the route, checks the token and the permission, validates the query
-/// options, and answers.
+/// `GET` or `POST /api/...`: finds the route, checks the token and the permission, validates
+/// the query options, and answers.
 pub(crate) async fn dispatch<S: Store>(
     State(state): State<AppState<S>>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let (mut parts, _body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let path = parts
         .uri
         .path()
         .strip_prefix("/api")
         .unwrap_or(parts.uri.path())
         .to_string();
-    let Some((route, params)) = find(&path) else {
+    let Some((route, params)) = find(&parts.method, &path) else {
         // Authenticate first, as every API path but the service documents requires a token:
         // an unknown path tells an anonymous caller nothing more than a known one.
         let caller = Caller::from_request_parts(&mut parts, &state).await?;
@@ -351,10 +387,16 @@ pub(crate) async fn dispatch<S: Store>(
         .cloned()
         .unwrap_or_else(RequestId::generate);
     let mut scope = Scope::default();
+    let mut caller = None;
     if !route.permissions.is_empty() {
-        let caller = Caller::from_request_parts(&mut parts, &state).await?;
-        caller.require(route.permissions)?;
-        scope = Scope::of(caller.device_groups.as_ref());
+        let authenticated = Caller::from_request_parts(&mut parts, &state).await?;
+        authenticated.require(route.permissions)?;
+        scope = Scope::of(authenticated.device_groups.as_ref());
+        caller = Some(authenticated);
+    }
+    if let (Handler::InventoryUpload, Some(caller)) = (route.handler, &caller) {
+        let base = base_url(&state, &parts.headers);
+        return crate::inventory::post(&state, caller, &base, &parts, body).await;
     }
     let query = odata::ListOptions::parse(parts.uri.query().unwrap_or(""), &id)?;
     let call = Call {
@@ -662,6 +704,13 @@ impl<S: Store> Call<'_, S> {
                 openapi::document(&self.base).to_string(),
             )
                 .into_response(),
+            // Answered in `dispatch`, which holds the body and the caller.
+            Handler::InventoryUpload => {
+                return Err(ApiError::internal(
+                    "the inventory upload reached the GET answers",
+                    &self.id,
+                ));
+            }
         };
         Ok(response)
     }

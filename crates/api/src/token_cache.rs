@@ -95,7 +95,12 @@ mod tests {
         let cache = VerifiedTokens::default();
         let roles = ["Software.Read.All".to_string()];
         let token = issuer
-            .issue("app", &roles, Duration::from_secs(600), DEFENDER_AUDIENCES[0])
+            .issue(
+                "app",
+                &roles,
+                Duration::from_secs(600),
+                DEFENDER_AUDIENCES[0],
+            )
             .unwrap();
         let first = cache.verify(&issuer, &token).unwrap();
         assert_eq!(cache.verify(&issuer, &token).unwrap(), first);

@@ -355,6 +355,10 @@ async fn metrics_count_routes_on_their_own_listener_and_readiness_follows_the_st
         404
     );
     assert_eq!(
+        server.get("/api/no/such/route/here", &token).await.status,
+        404
+    );
+    assert_eq!(
         http(server.addr, "GET", "/readyz", None, b"").await.status,
         200
     );
@@ -364,7 +368,14 @@ async fn metrics_count_routes_on_their_own_listener_and_readiness_follows_the_st
     assert!(scraped.headers["content-type"].starts_with("text/plain; version=0.0.4"));
     let text = scraped.body;
     assert!(
-        text.contains(r#"kbgap_http_requests_total{route="/api/software/{id}/getmissingkbs",method="GET",status="200"} 3"#),
+        text.contains(r#"kbgap_http_requests_total{route="/api/Software/{id}/getmissingkbs",method="GET",status="200"} 3"#),
+        "{text}"
+    );
+    // An unknown record is counted under its route; an unknown path under one label.
+    assert!(
+        text.contains(
+            r#"kbgap_http_requests_total{route="/api/Software/{id}/getmissingkbs",method="GET",status="404"} 1"#
+        ),
         "{text}"
     );
     assert!(
@@ -373,7 +384,7 @@ async fn metrics_count_routes_on_their_own_listener_and_readiness_follows_the_st
         ),
         "{text}"
     );
-    assert!(text.contains(r#"kbgap_http_request_duration_seconds_count{route="/api/software/{id}/getmissingkbs",method="GET"} 3"#));
+    assert!(text.contains(r#"kbgap_http_request_duration_seconds_count{route="/api/Software/{id}/getmissingkbs",method="GET"} 4"#));
     // The API listener does not serve the metrics.
     assert_eq!(
         http(server.addr, "GET", "/metrics", None, b"").await.status,

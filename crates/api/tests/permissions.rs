@@ -121,6 +121,41 @@ async fn read_write_implies_read() {
     assert_eq!(server.get("/api/machines", Some(&token)).await.status, 200);
 }
 
+/// The one written resource, and who may write (application, then delegated).
+const UPLOAD: &str = "/api/inventory";
+const WRITE: &[&str] = &["Machine.ReadWrite.All", "Machine.ReadWrite"];
+
+#[tokio::test]
+async fn uploads_need_a_write_permission() {
+    let server = TestServer::start("upload").await;
+    let inventory = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../demo/fleet-2020-03.json"
+    ))
+    .unwrap();
+    let reader = server.token(&["Machine.Read.All"]);
+    let refused = server.send("POST", UPLOAD, Some(&reader), &inventory).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        refused.json()["error"]["message"],
+        format!(
+            "Missing application roles. API required roles: {}",
+            WRITE.join(", ")
+        )
+    );
+    assert_eq!(
+        server.send("POST", UPLOAD, None, &inventory).await.status,
+        401
+    );
+    for token in [
+        server.token(&[WRITE[0]]),
+        server.delegated_token(&[WRITE[1]]),
+    ] {
+        let stored = server.send("POST", UPLOAD, Some(&token), &inventory).await;
+        assert_eq!(stored.status, 200, "{}", stored.body);
+    }
+}
+
 #[tokio::test]
 async fn the_table_covers_every_documented_path() {
     let server = TestServer::start("coverage").await;
@@ -135,8 +170,13 @@ async fn the_table_covers_every_documented_path() {
         .iter()
         .map(|(p, _, _)| *p)
         .chain(PUBLIC.iter().copied())
+        .chain([UPLOAD])
         .collect();
     assert_eq!(listed, tested);
+    let upload = document["paths"][UPLOAD]["post"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(upload.contains(&WRITE.join(", ")), "{upload}");
     // The published permissions are the enforced ones.
     for (template, accepted, _) in DOCUMENTED {
         let description = document["paths"][template]["get"]["description"]

@@ -89,8 +89,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// A progress bar on stderr when it is a terminal; silent otherwise.
-pub fn progress_bar() -> impl Fn(Progress) + Sync {
+/// A bar on stderr when it is a terminal; hidden otherwise (logs and pipes stay clean).
+pub fn terminal_bar() -> ProgressBar {
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(0)
     } else {
@@ -101,6 +101,12 @@ pub fn progress_bar() -> impl Fn(Progress) + Sync {
             .expect("valid template")
             .progress_chars("=> "),
     );
+    bar
+}
+
+/// The progress of a store operation, on a [`terminal_bar`].
+pub fn progress_bar() -> impl Fn(Progress) + Sync {
+    let bar = terminal_bar();
     move |p: Progress| {
         bar.set_message(p.stage);
         bar.set_length(p.total);

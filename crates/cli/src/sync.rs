@@ -4,12 +4,11 @@
 //! rejected: the rest was imported and the kept copies stay, but a scheduled run should be
 //! noticed.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+
 use kbgap_sync::{Cache, MsrcClient, Report, apply, plan};
 
 use crate::commands::{open_store, progress_bar};
@@ -46,7 +45,7 @@ pub async fn run(db: &str, args: &SyncArgs) -> anyhow::Result<()> {
         Cache::open(&dir).with_context(|| format!("cannot open the cache {}", dir.display()))?;
     let store = open_store(db).await?;
     let client = MsrcClient::new(&args.source);
-    let bar = fetch_bar();
+    let bar = crate::commands::terminal_bar();
     let planned = tokio::task::block_in_place(|| {
         plan(&client, &cache, &|done, total, id| {
             bar.set_length(total as u64);
@@ -79,20 +78,6 @@ fn default_cache(db: &str) -> anyhow::Result<PathBuf> {
         Some(path) => Ok(PathBuf::from(format!("{path}.cvrf"))),
         None => bail!("no folder beside the database {db:?} to keep documents in: use --cache DIR"),
     }
-}
-
-fn fetch_bar() -> ProgressBar {
-    let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>24} [{bar:40}] {pos}/{len}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
 }
 
 fn print_report(report: &Report) {

@@ -10,7 +10,6 @@ mod catalog;
 mod codec;
 mod filter;
 mod machines;
-mod scoped;
 mod tvm;
 
 use std::str::FromStr;
@@ -248,7 +247,7 @@ impl Store for SqliteStore {
             return Ok(answer.map(|kbs| kbs.as_ref().clone()));
         }
         let generation = self.answers.generation();
-        let answer = machines::missing_by_software(&self.pool, id).await?;
+        let answer = machines::missing_by_software(&self.pool, id, None).await?;
         let answer = answer.map(Arc::new);
         self.answers
             .keep_software(generation, id.clone(), answer.clone());
@@ -260,7 +259,7 @@ impl Store for SqliteStore {
         id: &SoftwareId,
         device_groups: &[String],
     ) -> Result<Option<Vec<MissingKb>>> {
-        scoped::missing_by_software_in_groups(&self.pool, id, device_groups).await
+        machines::missing_by_software(&self.pool, id, Some(device_groups)).await
     }
 
     async fn missing_by_machine(

@@ -340,9 +340,14 @@ pub(crate) async fn count_software(pool: &SqlitePool, filter: Option<&Filter>) -
     Ok(count as u64)
 }
 
+/// The software call: per KB, how many machines miss it for `id`. With `device_groups`, only
+/// the machines of those groups count (a delegated caller's scope; names compared ignoring
+/// ASCII case) and a KB missed only outside them is not listed. `None` when the software is
+/// unknown.
 pub(crate) async fn missing_by_software(
     pool: &SqlitePool,
     id: &SoftwareId,
+    device_groups: Option<&[String]>,
 ) -> Result<Option<Vec<MissingKb>>> {
     let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM software WHERE id = ?")
         .bind(id.to_string())
@@ -352,19 +357,35 @@ pub(crate) async fn missing_by_software(
     if known.is_none() {
         return Ok(None);
     }
-    let rows = sqlx::query(
-        // Count per KB on the covering index first, then join the few KBs that remain.
+    if device_groups.is_some_and(|groups| groups.is_empty()) {
+        return Ok(Some(Vec::new()));
+    }
+    // Count per KB on the covering index first, then join the few KBs that remain.
+    let mut builder = QueryBuilder::<Sqlite>::new(
         "SELECT mm.kb, mm.machines, ks.release_date, ks.title, ks.os_build, COALESCE(kw.cve_count, 0)
-         FROM (SELECT kb, COUNT(*) AS machines FROM machine_missing
-               WHERE software_id = ?1 GROUP BY kb) mm
+         FROM (SELECT x.kb, COUNT(*) AS machines FROM machine_missing x ",
+    );
+    if device_groups.is_some() {
+        builder.push("JOIN machines m ON m.id = x.machine_id ");
+    }
+    builder.push("WHERE x.software_id = ");
+    builder.push_bind(id.to_string());
+    if let Some(groups) = device_groups {
+        builder.push(" AND lower(m.device_group) IN (");
+        let mut list = builder.separated(", ");
+        for group in groups {
+            list.push_bind(group.to_ascii_lowercase());
+        }
+        builder.push(")");
+    }
+    builder.push(
+        " GROUP BY x.kb) mm
          JOIN kb_summary ks ON ks.kb = mm.kb
-         LEFT JOIN kb_software kw ON kw.kb = mm.kb AND kw.software_id = ?1
-         ORDER BY ks.release_date DESC, mm.machines DESC, mm.kb",
-    )
-    .bind(id.to_string())
-    .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
+         LEFT JOIN kb_software kw ON kw.kb = mm.kb AND kw.software_id = ",
+    );
+    builder.push_bind(id.to_string());
+    builder.push(" ORDER BY ks.release_date DESC, mm.machines DESC, mm.kb");
+    let rows = builder.build().fetch_all(pool).await.map_err(db_error)?;
     rows.into_iter()
         .map(|row| {
             let os_build: Option<i64> = row.get(4);

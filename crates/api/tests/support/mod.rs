@@ -154,16 +154,29 @@ impl TestServer {
 
     /// `GET path_and_query` over the socket, with a bearer token if given.
     pub async fn get(&self, path_and_query: &str, token: Option<&str>) -> Answer {
+        self.send("GET", path_and_query, token, b"").await
+    }
+
+    /// `method path_and_query` with `body`, over the socket, with a bearer token if given.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> Answer {
         let mut stream = TcpStream::connect(self.addr).await.unwrap();
         let mut request = format!(
-            "GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
+            "{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
         );
         if let Some(token) = token {
             request.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
         request.push_str("\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.unwrap();
         let text = String::from_utf8(raw).expect("UTF-8 answer");
