@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # kbgap's measurements, as recorded in BENCHMARKS.md. Builds in release, then:
 #   1. full catalog import: WES-NG definitions.zip, then the MSRC CVRF feed (needs ../shared);
-#   2. `kbgap missing --machine <Windows 7 host> --json`, whole process, RUNS times, next to
-#      WES-NG (`wes`) on the same systeminfo (needs ../shared and `wes` on PATH);
+#   2. `kbgap missing --machine <Windows 7 host> --json` and `kbgap check --json <systeminfo>`,
+#      whole process, RUNS times, next to WES-NG (`wes`) on the same systeminfo (needs
+#      ../shared and `wes` on PATH);
 #   3. the loopback HTTP load test (kbgap-loadtest, MACHINES machines);
 #   4. with CRITERION=1, the criterion benchmark of the engine (fixture catalog, then the
 #      full catalog).
@@ -67,7 +68,7 @@ if [[ -f $definitions && -d $cvrf && -f $systeminfo ]]; then
     /usr/bin/time -f 'wall %e s, user %U s, sys %S s, max RSS %M KiB' "$kbgap" catalog import "$cvrf/"
     echo "database: $(du -h "$work/full.db" | cut -f1)"
 
-    section "2. kbgap missing vs WES-NG, Windows 7 SP1 x64 (systeminfo alone)"
+    section "2. kbgap missing and kbgap check vs WES-NG, Windows 7 SP1 x64 (systeminfo alone)"
     "$kbgap" ingest --json "$systeminfo" >"$work/machine.json"
     host=$(jq -r .computerDnsName "$work/machine.json")
     echo "machine: $host, $(jq '.installedKbs | length' "$work/machine.json") installed KBs listed"
@@ -76,6 +77,9 @@ if [[ -f $definitions && -d $cvrf && -f $systeminfo ]]; then
     echo "\$ kbgap missing --machine $host --json   (perf stat -r $runs)"
     kbgap_line=$(mean_time "$runs" "$kbgap" missing --machine "$host" --json)
     echo "$kbgap_line"
+    echo "\$ kbgap check --json $systeminfo   (perf stat -r $runs; catalog from the database, nothing stored)"
+    check_line=$(mean_time "$runs" "$kbgap" check --json "$systeminfo")
+    echo "$check_line"
     if command -v wes >/dev/null; then
         wes --definitions "$definitions" "$systeminfo" >"$work/wes.txt" 2>&1 || true
         echo "WES-NG reports $(grep -c '^KB:' "$work/wes.txt" || true) vulnerability rows, $(grep '^KB:' "$work/wes.txt" | sort -u | wc -l) distinct KBs"
@@ -84,6 +88,8 @@ if [[ -f $definitions && -d $cvrf && -f $systeminfo ]]; then
         echo "$wes_line"
         awk -v k="$(echo "$kbgap_line" | awk '{ print $1 }')" -v w="$(echo "$wes_line" | awk '{ print $1 }')" \
             'BEGIN { printf "kbgap missing: %.1f ms; WES-NG: %.2f s; kbgap is %.0f times faster\n", k * 1000, w, w / k }'
+        awk -v k="$(echo "$check_line" | awk '{ print $1 }')" -v w="$(echo "$wes_line" | awk '{ print $1 }')" \
+            'BEGIN { printf "kbgap check: %.1f ms; WES-NG: %.2f s; kbgap is %.0f times faster\n", k * 1000, w, w / k }'
     else
         echo "wes is not on PATH (pip install wesng chardet): no WES-NG comparison"
     fi
