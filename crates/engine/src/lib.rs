@@ -102,10 +102,16 @@ pub struct Assessment {
 }
 
 /// Whether a sub-type names a non-cumulative "Security Only" update.
+/// Spaces and hyphens are ignored ("Security Only", "Security-only"); nothing is allocated,
+/// as this runs for every fix row of every assessment.
 fn is_security_only(sub_type: Option<&str>) -> bool {
     sub_type.is_some_and(|s| {
-        s.replace([' ', '-'], "")
-            .eq_ignore_ascii_case("securityonly")
+        let mut letters = s.chars().filter(|c| !matches!(c, ' ' | '-'));
+        "securityonly".chars().all(|want| {
+            letters
+                .next()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&want))
+        }) && letters.next().is_none()
     })
 }
 
@@ -391,3 +397,19 @@ fn head_of<P: Ord>(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod sub_type_tests {
+    use super::is_security_only;
+
+    #[test]
+    fn security_only_is_recognised_in_every_spelling_and_nothing_else() {
+        for yes in ["Security Only", "Security-only", "securityonly", "SECURITY ONLY "] {
+            assert!(is_security_only(Some(yes)), "{yes}");
+        }
+        for no in ["Monthly Rollup", "Security Onlyx", "Security", "", "Only Security"] {
+            assert!(!is_security_only(Some(no)), "{no}");
+        }
+        assert!(!is_security_only(None));
+    }
+}
