@@ -14,7 +14,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kbgap_domain::{Kb, MachineId, SoftwareId};
 use kbgap_store::odata::FieldDef;
-use kbgap_store::{MACHINE_FIELDS, SOFTWARE_FIELDS, Store, StoreError, VULNERABILITY_FIELDS};
+use kbgap_store::{
+    DeviceGroups, MACHINE_FIELDS, SOFTWARE_FIELDS, Store, StoreError, VULNERABILITY_FIELDS,
+};
 
 use crate::scope::Scope;
 use crate::{
@@ -451,7 +453,7 @@ impl<S: Store> Call<'_, S> {
 
     /// 404, as if absent, for a machine outside a scoped caller's device groups.
     async fn check_scope(&self) -> Result<(), ApiError> {
-        if self.scope.groups().is_none() {
+        if self.scope.fleet() == DeviceGroups::All {
             return Ok(());
         }
         let machine = self
@@ -528,15 +530,15 @@ impl<S: Store> Call<'_, S> {
                 self.list(
                     route,
                     SOFTWARE_FIELDS,
-                    async |q| store.software_list(q).await,
-                    async |f| store.count_software(f).await,
+                    async |q| store.software_list(q, self.scope.fleet()).await,
+                    async |f| store.count_software(f, self.scope.fleet()).await,
                     |r| dto::SoftwareDto::from(r),
                 )
                 .await?
             }
             Handler::Software => {
                 let found = store
-                    .software(&self.software_id()?)
+                    .software(&self.software_id()?, self.scope.fleet())
                     .await
                     .map_err(self.internal())?
                     .ok_or_else(|| self.not_found("Software"))?;
@@ -544,14 +546,13 @@ impl<S: Store> Call<'_, S> {
             }
             Handler::SoftwareMissingKbs => {
                 let software = self.software_id()?;
-                // Without asOf this is the materialized answer, nothing more per request.
-                let missing = match (as_of, self.scope.groups()) {
-                    (None, None) => store.missing_by_software(&software).await,
-                    (Some(date), None) => store.missing_by_software_as_of(&software, date).await,
-                    (None, Some(groups)) => {
-                        store.missing_by_software_in_groups(&software, groups).await
+                // Without asOf: the materialized rows (the unscoped answer kept in memory).
+                let missing = match (as_of, self.scope.fleet()) {
+                    (None, groups) => store.missing_by_software(&software, groups).await,
+                    (Some(date), DeviceGroups::All) => {
+                        store.missing_by_software_as_of(&software, date).await
                     }
-                    (Some(_), Some(_)) => {
+                    (Some(_), DeviceGroups::Only(_)) => {
                         return Err(ApiError::bad_request(
                             "asOf is not available to a caller limited to device groups",
                             &self.id,
@@ -567,7 +568,7 @@ impl<S: Store> Call<'_, S> {
             }
             Handler::SoftwareDistributions => {
                 let rows = store
-                    .software_distributions(&self.software_id()?)
+                    .software_distributions(&self.software_id()?, self.scope.fleet())
                     .await
                     .map_err(self.internal())?
                     .ok_or_else(|| self.not_found("Software"))?;
@@ -586,7 +587,7 @@ impl<S: Store> Call<'_, S> {
             }
             Handler::SoftwareVulnerabilities => {
                 let rows = store
-                    .software_vulnerabilities(&self.software_id()?)
+                    .software_vulnerabilities(&self.software_id()?, self.scope.fleet())
                     .await
                     .map_err(self.internal())?
                     .ok_or_else(|| self.not_found("Software"))?;
@@ -620,7 +621,7 @@ impl<S: Store> Call<'_, S> {
             Handler::MachineSoftware => {
                 self.check_scope().await?;
                 let rows = store
-                    .machine_software(&self.machine_id()?)
+                    .machine_software(&self.machine_id()?, self.scope.fleet())
                     .await
                     .map_err(self.internal())?
                     .ok_or_else(|| self.not_found("Machine"))?;
@@ -629,7 +630,7 @@ impl<S: Store> Call<'_, S> {
             Handler::MachineVulnerabilities => {
                 self.check_scope().await?;
                 let rows = store
-                    .machine_vulnerabilities(&self.machine_id()?)
+                    .machine_vulnerabilities(&self.machine_id()?, self.scope.fleet())
                     .await
                     .map_err(self.internal())?
                     .ok_or_else(|| self.not_found("Machine"))?;
@@ -655,7 +656,7 @@ impl<S: Store> Call<'_, S> {
                 self.list(
                     route,
                     VULNERABILITY_FIELDS,
-                    async |q| store.vulnerabilities(q).await,
+                    async |q| store.vulnerabilities(q, self.scope.fleet()).await,
                     async |f| store.count_vulnerabilities(f).await,
                     |r| dto::VulnerabilityDto::from(r),
                 )
@@ -663,7 +664,7 @@ impl<S: Store> Call<'_, S> {
             }
             Handler::Vulnerability => {
                 let found = store
-                    .vulnerability(&self.params[0])
+                    .vulnerability(&self.params[0], self.scope.fleet())
                     .await
                     .map_err(self.internal())?
                     .ok_or_else(|| self.not_found("Vulnerability"))?;

@@ -5,11 +5,12 @@
 //! The restriction is expressed in the terms the store already answers: one more `$filter`
 //! conjunct on the machine field `rbacGroupName` for lists (so `$count` and paging agree with
 //! it), a check of the machine's group for single machines (outside the scope is 404, as if
-//! absent), and the group list for the scoped fleet answer of a software.
+//! absent), and the store's [`DeviceGroups`] for the fleet counts (`machineMissedOn`,
+//! `installedMachines`, `exposedMachines`, `weaknesses`, the per-version counts).
 
 use std::collections::BTreeSet;
 
-use kbgap_store::{Filter, ListQuery, Literal};
+use kbgap_store::{DeviceGroups, Filter, ListQuery, Literal};
 
 /// The machine field a scope restricts.
 const GROUP_FIELD: &str = "rbacGroupName";
@@ -32,9 +33,12 @@ impl Scope {
         }
     }
 
-    /// The groups of a restricted scope.
-    pub(crate) fn groups(&self) -> Option<&[String]> {
-        self.groups.as_deref()
+    /// The machines the store's fleet counts count for this caller.
+    pub(crate) fn fleet(&self) -> DeviceGroups<'_> {
+        match &self.groups {
+            None => DeviceGroups::All,
+            Some(groups) => DeviceGroups::Only(groups),
+        }
     }
 
     /// Whether a machine of device group `group` is visible.
@@ -81,7 +85,7 @@ mod tests {
         assert!(scope.allows(None) && scope.allows(Some("Servers")));
         let query = ListQuery::default();
         assert_eq!(scope.restrict(&query), query);
-        assert_eq!(scope.groups(), None);
+        assert_eq!(scope.fleet(), DeviceGroups::All);
     }
 
     #[test]

@@ -156,11 +156,15 @@ impl TestApp {
         let machines = self.store.machines(&ListQuery::default()).await.unwrap();
         let software = self
             .store
-            .software_list(&ListQuery::default())
+            .software_list(&ListQuery::default(), kbgap_store::DeviceGroups::All)
             .await
             .unwrap();
         let edge = kbgap_domain::SoftwareId::parse("microsoft-_-edge").unwrap();
-        let missing = self.store.missing_by_software(&edge).await.unwrap();
+        let missing = self
+            .store
+            .missing_by_software(&edge, kbgap_store::DeviceGroups::All)
+            .await
+            .unwrap();
         format!("{machines:?}\n{software:?}\n{missing:?}")
     }
 }

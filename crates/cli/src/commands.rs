@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use kbgap_auth::{Issuer, generate_key_pem, generate_tenant_id};
 use kbgap_domain::{MachineId, MachineInventory, SoftwareId};
-use kbgap_store::{ListQuery, MissingKb, Progress, Store};
+use kbgap_store::{DeviceGroups, ListQuery, MissingKb, Progress, Store};
 use kbgap_store_sqlite::SqliteStore;
 
 use crate::{
@@ -307,7 +307,7 @@ async fn missing(store: &SqliteStore, args: &MissingArgs, base: &str) -> anyhow:
         let id = SoftwareId::parse(software)
             .with_context(|| format!("{software:?} is not a software id (vendor-_-product)"))?;
         store
-            .missing_by_software(&id)
+            .missing_by_software(&id, DeviceGroups::All)
             .await?
             .with_context(|| format!("Software {software} was not found"))?
     } else {

@@ -404,10 +404,21 @@ mod sub_type_tests {
 
     #[test]
     fn security_only_is_recognised_in_every_spelling_and_nothing_else() {
-        for yes in ["Security Only", "Security-only", "securityonly", "SECURITY ONLY "] {
+        for yes in [
+            "Security Only",
+            "Security-only",
+            "securityonly",
+            "SECURITY ONLY ",
+        ] {
             assert!(is_security_only(Some(yes)), "{yes}");
         }
-        for no in ["Monthly Rollup", "Security Onlyx", "Security", "", "Only Security"] {
+        for no in [
+            "Monthly Rollup",
+            "Security Onlyx",
+            "Security",
+            "",
+            "Only Security",
+        ] {
             assert!(!is_security_only(Some(no)), "{no}");
         }
         assert!(!is_security_only(None));

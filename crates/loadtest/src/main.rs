@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use kbgap_auth::{DEFENDER_AUDIENCES, Issuer, generate_key_pem, generate_tenant_id};
 use kbgap_domain::MachineId;
-use kbgap_store::{ListQuery, Store};
+use kbgap_store::{DeviceGroups, ListQuery, Store};
 use kbgap_store_sqlite::SqliteStore;
 
 use crate::client::Connection;
@@ -285,7 +285,10 @@ async fn run(options: &Options, dir: PathBuf) -> anyhow::Result<bool> {
         batch_rates.first().copied().unwrap_or_default(),
         batch_rates.last().copied().unwrap_or_default()
     );
-    for software in store.software_list(&ListQuery::default()).await? {
+    for software in store
+        .software_list(&ListQuery::default(), DeviceGroups::All)
+        .await?
+    {
         println!(
             "  {:<34} on {:>6} machines, {:>6} missing an update for it",
             software.id.to_string(),

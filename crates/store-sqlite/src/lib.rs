@@ -20,8 +20,9 @@ use kbgap_catalog::Batch;
 use kbgap_domain::{Date, MachineId, MachineInventory, OsInfo, SoftwareId};
 use kbgap_engine::CatalogSlice;
 use kbgap_store::{
-    ApplicationRecord, CatalogSummary, Filter, IngestedMachine, ListQuery, Literal, MachineRecord,
-    MissingKb, Progress, Result, SigningKeyRecord, SoftwareRecord, Store, StoreError,
+    ApplicationRecord, CatalogSummary, DeviceGroups, Filter, IngestedMachine, ListQuery, Literal,
+    MachineRecord, MissingKb, Progress, Result, SigningKeyRecord, SoftwareRecord, Store,
+    StoreError,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -148,13 +149,17 @@ impl SqliteStore {
         tx.commit().await.map_err(db_error)
     }
 
-    /// Each CVE's fleet exposure for the data as it is now (another process's writes are
-    /// noticed as for the cached software answers).
-    async fn exposure(&self) -> Result<Arc<tvm::Exposed>> {
-        if let Some(watcher) = &self.watcher {
-            watcher.ensure_started(&self.answers).await;
+    /// Each CVE's exposure on the machines of `groups` for the data as it is now: over every
+    /// machine it is kept in memory (another process's writes are noticed as for the cached
+    /// software answers), over a caller's device groups it is computed for the request.
+    async fn exposure(&self, groups: DeviceGroups<'_>) -> Result<Arc<tvm::Exposed>> {
+        match groups.only() {
+            None => {
+                self.watch().await;
+                self.exposure.get(&self.pool, &self.answers).await
+            }
+            Some(groups) => Ok(Arc::new(tvm::exposure(&self.pool, Some(groups)).await?)),
         }
-        self.exposure.get(&self.pool, &self.answers).await
     }
 
     /// Starts watching for other processes' commits before an answer is served from memory.
@@ -221,27 +226,48 @@ impl Store for SqliteStore {
         machines::count(&self.pool, filter).await
     }
 
-    async fn software(&self, id: &SoftwareId) -> Result<Option<SoftwareRecord>> {
+    async fn software(
+        &self,
+        id: &SoftwareId,
+        groups: DeviceGroups<'_>,
+    ) -> Result<Option<SoftwareRecord>> {
         let query = ListQuery {
             filter: Some(Filter::eq("id", Literal::String(id.to_string()))),
             top: Some(1),
             skip: 0,
         };
-        Ok(machines::software(&self.pool, &query, false)
+        Ok(machines::software(&self.pool, &query, false, groups.only())
             .await?
             .into_iter()
             .next())
     }
 
-    async fn software_list(&self, query: &ListQuery) -> Result<Vec<SoftwareRecord>> {
-        machines::software(&self.pool, query, true).await
+    async fn software_list(
+        &self,
+        query: &ListQuery,
+        groups: DeviceGroups<'_>,
+    ) -> Result<Vec<SoftwareRecord>> {
+        machines::software(&self.pool, query, true, groups.only()).await
     }
 
-    async fn count_software(&self, filter: Option<&Filter>) -> Result<u64> {
-        machines::count_software(&self.pool, filter).await
+    async fn count_software(
+        &self,
+        filter: Option<&Filter>,
+        groups: DeviceGroups<'_>,
+    ) -> Result<u64> {
+        machines::count_software(&self.pool, filter, groups.only()).await
     }
 
-    async fn missing_by_software(&self, id: &SoftwareId) -> Result<Option<Vec<MissingKb>>> {
+    /// Over every machine the answer is kept in memory per state of the data (the load-tested
+    /// hot path); over a caller's device groups it is one query per request.
+    async fn missing_by_software(
+        &self,
+        id: &SoftwareId,
+        groups: DeviceGroups<'_>,
+    ) -> Result<Option<Vec<MissingKb>>> {
+        if let Some(groups) = groups.only() {
+            return machines::missing_by_software(&self.pool, id, Some(groups)).await;
+        }
         self.watch().await;
         if let Some(answer) = self.answers.software(id) {
             return Ok(answer.map(|kbs| kbs.as_ref().clone()));
@@ -252,14 +278,6 @@ impl Store for SqliteStore {
         self.answers
             .keep_software(generation, id.clone(), answer.clone());
         Ok(answer.map(|kbs| kbs.as_ref().clone()))
-    }
-
-    async fn missing_by_software_in_groups(
-        &self,
-        id: &SoftwareId,
-        device_groups: &[String],
-    ) -> Result<Option<Vec<MissingKb>>> {
-        machines::missing_by_software(&self.pool, id, Some(device_groups)).await
     }
 
     async fn missing_by_machine(
@@ -299,8 +317,9 @@ impl Store for SqliteStore {
     async fn vulnerabilities(
         &self,
         query: &ListQuery,
+        groups: DeviceGroups<'_>,
     ) -> Result<Vec<kbgap_store::VulnerabilityRecord>> {
-        let exposed = self.exposure().await?;
+        let exposed = self.exposure(groups).await?;
         tvm::vulnerabilities(&self.pool, query, &exposed).await
     }
 
@@ -308,8 +327,12 @@ impl Store for SqliteStore {
         tvm::count_vulnerabilities(&self.pool, filter).await
     }
 
-    async fn vulnerability(&self, id: &str) -> Result<Option<kbgap_store::VulnerabilityRecord>> {
-        let exposed = self.exposure().await?;
+    async fn vulnerability(
+        &self,
+        id: &str,
+        groups: DeviceGroups<'_>,
+    ) -> Result<Option<kbgap_store::VulnerabilityRecord>> {
+        let exposed = self.exposure(groups).await?;
         tvm::vulnerability(&self.pool, id, &exposed).await
     }
 
@@ -330,27 +353,34 @@ impl Store for SqliteStore {
     async fn software_distributions(
         &self,
         id: &SoftwareId,
+        groups: DeviceGroups<'_>,
     ) -> Result<Option<Vec<kbgap_store::VersionDistribution>>> {
-        tvm::software_distributions(&self.pool, id).await
+        tvm::software_distributions(&self.pool, id, groups.only()).await
     }
 
     async fn software_vulnerabilities(
         &self,
         id: &SoftwareId,
+        groups: DeviceGroups<'_>,
     ) -> Result<Option<Vec<kbgap_store::VulnerabilityRecord>>> {
-        let exposed = self.exposure().await?;
-        tvm::software_vulnerabilities(&self.pool, id, &exposed).await
+        let exposed = self.exposure(groups).await?;
+        tvm::software_vulnerabilities(&self.pool, id, groups.only(), &exposed).await
     }
 
-    async fn machine_software(&self, id: &MachineId) -> Result<Option<Vec<SoftwareRecord>>> {
-        tvm::machine_software(&self.pool, id).await
+    async fn machine_software(
+        &self,
+        id: &MachineId,
+        groups: DeviceGroups<'_>,
+    ) -> Result<Option<Vec<SoftwareRecord>>> {
+        tvm::machine_software(&self.pool, id, groups.only()).await
     }
 
     async fn machine_vulnerabilities(
         &self,
         id: &MachineId,
+        groups: DeviceGroups<'_>,
     ) -> Result<Option<Vec<kbgap_store::VulnerabilityRecord>>> {
-        let exposed = self.exposure().await?;
+        let exposed = self.exposure(groups).await?;
         tvm::machine_vulnerabilities(&self.pool, id, &exposed).await
     }
 

@@ -283,27 +283,78 @@ pub(crate) async fn count(pool: &SqlitePool, filter: Option<&Filter>) -> Result<
     Ok(count as u64)
 }
 
-/// Software installed on a machine.
-const INSTALLED: &str =
-    " AND EXISTS (SELECT 1 FROM machine_software ms WHERE ms.software_id = s.id)";
+/// For a restricted scope, ` AND <alias>.machine_id IN (the machines of the groups)`, each
+/// group a bound parameter (an empty list matches no machine); nothing for every machine, so
+/// the unscoped queries stay as they are.
+///
+/// The machines of the groups are one uncorrelated sub-select on the group index, which
+/// SQLite evaluates once per statement; the rows of `alias` are then tested on their own
+/// indexes. Joining `machines` per row instead reads every wide machine row (6 times slower
+/// for the software list of one group of 2,000 machines among 20,000).
+pub(crate) fn push_scope(
+    builder: &mut QueryBuilder<Sqlite>,
+    alias: &str,
+    groups: Option<&[String]>,
+) {
+    let Some(groups) = groups else {
+        return;
+    };
+    builder.push(format_args!(
+        " AND {alias}.machine_id IN (SELECT g.id FROM machines g WHERE lower(g.device_group) IN ("
+    ));
+    let mut list = builder.separated(", ");
+    for group in groups {
+        list.push_bind(group.to_ascii_lowercase());
+    }
+    builder.push("))");
+}
 
-/// Software with fleet counts. `installed_only` limits the list to software on a machine.
+/// `(SELECT <what> FROM <table> <alias> WHERE <alias>.software_id = s.id [scope])`: a
+/// per-software sub-select over the rows of the machines of `groups`.
+fn push_software_rows(
+    builder: &mut QueryBuilder<Sqlite>,
+    what: &str,
+    (table, alias): (&str, &str),
+    groups: Option<&[String]>,
+) {
+    builder.push(format_args!(
+        "(SELECT {what} FROM {table} {alias} WHERE {alias}.software_id = s.id"
+    ));
+    push_scope(builder, alias, groups);
+    builder.push(")");
+}
+
+/// ` AND EXISTS (...)`: the software runs on a machine of `groups`.
+fn push_installed(builder: &mut QueryBuilder<Sqlite>, groups: Option<&[String]>) {
+    builder.push(" AND EXISTS ");
+    push_software_rows(builder, "1", ("machine_software", "ms"), groups);
+}
+
+/// Software with the fleet counts of the machines of `groups` (`None`: every machine).
+/// `installed_only` limits the list to software on one of those machines.
 pub(crate) async fn software(
     pool: &SqlitePool,
     query: &ListQuery,
     installed_only: bool,
+    groups: Option<&[String]>,
 ) -> Result<Vec<SoftwareRecord>> {
-    let mut builder = QueryBuilder::<Sqlite>::new(
-        "SELECT s.id, s.vendor, s.name,
-                (SELECT COUNT(*) FROM machine_software ms WHERE ms.software_id = s.id) AS installed,
-                (SELECT COUNT(DISTINCT mm.machine_id) FROM machine_missing mm WHERE mm.software_id = s.id) AS exposed,
-                (SELECT COUNT(DISTINCT c.cve) FROM kb_software_cves c
-                 WHERE c.software_id = s.id
-                   AND c.kb IN (SELECT mm.kb FROM machine_missing mm WHERE mm.software_id = s.id)) AS weaknesses
-         FROM software s WHERE 1 = 1",
+    let mut builder = QueryBuilder::<Sqlite>::new("SELECT s.id, s.vendor, s.name, ");
+    push_software_rows(&mut builder, "COUNT(*)", ("machine_software", "ms"), groups);
+    builder.push(", ");
+    push_software_rows(
+        &mut builder,
+        "COUNT(DISTINCT mm.machine_id)",
+        ("machine_missing", "mm"),
+        groups,
     );
+    builder.push(
+        ", (SELECT COUNT(DISTINCT c.cve) FROM kb_software_cves c
+            WHERE c.software_id = s.id AND c.kb IN ",
+    );
+    push_software_rows(&mut builder, "mm.kb", ("machine_missing", "mm"), groups);
+    builder.push(") FROM software s WHERE 1 = 1");
     if installed_only {
-        builder.push(INSTALLED);
+        push_installed(&mut builder, groups);
     }
     push_where(&mut builder, query.filter.as_ref(), software_column)?;
     push_page(&mut builder, "s.rank, s.id", query);
@@ -327,10 +378,15 @@ pub(crate) async fn software(
         .collect()
 }
 
-/// How many installed software match `filter` (the count of the software list).
-pub(crate) async fn count_software(pool: &SqlitePool, filter: Option<&Filter>) -> Result<u64> {
+/// How many software match `filter` and run on a machine of `groups` (the count of the
+/// software list).
+pub(crate) async fn count_software(
+    pool: &SqlitePool,
+    filter: Option<&Filter>,
+    groups: Option<&[String]>,
+) -> Result<u64> {
     let mut builder = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM software s WHERE 1 = 1");
-    builder.push(INSTALLED);
+    push_installed(&mut builder, groups);
     push_where(&mut builder, filter, software_column)?;
     let count: i64 = builder
         .build_query_scalar()
@@ -363,21 +419,10 @@ pub(crate) async fn missing_by_software(
     // Count per KB on the covering index first, then join the few KBs that remain.
     let mut builder = QueryBuilder::<Sqlite>::new(
         "SELECT mm.kb, mm.machines, ks.release_date, ks.title, ks.os_build, COALESCE(kw.cve_count, 0)
-         FROM (SELECT x.kb, COUNT(*) AS machines FROM machine_missing x ",
+         FROM (SELECT x.kb, COUNT(*) AS machines FROM machine_missing x WHERE x.software_id = ",
     );
-    if device_groups.is_some() {
-        builder.push("JOIN machines m ON m.id = x.machine_id ");
-    }
-    builder.push("WHERE x.software_id = ");
     builder.push_bind(id.to_string());
-    if let Some(groups) = device_groups {
-        builder.push(" AND lower(m.device_group) IN (");
-        let mut list = builder.separated(", ");
-        for group in groups {
-            list.push_bind(group.to_ascii_lowercase());
-        }
-        builder.push(")");
-    }
+    push_scope(&mut builder, "x", device_groups);
     builder.push(
         " GROUP BY x.kb) mm
          JOIN kb_summary ks ON ks.kb = mm.kb

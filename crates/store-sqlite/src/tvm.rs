@@ -24,7 +24,7 @@ use crate::catalog::{application_keys, date_of, slice_for};
 use crate::codec::split_ids;
 use crate::db_error;
 use crate::filter::{Column, Fold, push_where};
-use crate::machines::push_page;
+use crate::machines::{push_page, push_scope};
 
 const CHUNK: usize = 2_000;
 
@@ -180,9 +180,10 @@ pub(crate) fn vulnerability_column(field: &str) -> Option<Column> {
 /// Per CVE id, the machines it is open on (CVEs open nowhere are absent).
 pub(crate) type Exposed = HashMap<String, u64>;
 
-/// The fleet exposure of every CVE, computed once per state of the data: counting the
-/// distinct machines of each CVE reads every (machine, KB, software) row (0.64 s for the load
-/// test's 100,000 machines), so it is not done per request.
+/// The fleet exposure of every CVE over every machine, computed once per state of the data:
+/// counting the distinct machines of each CVE reads every (machine, KB, software) row (0.64 s
+/// for the load test's 100,000 machines), so it is not done per request. A caller limited to
+/// device groups gets an exposure computed for its scope, per request.
 #[derive(Debug, Default)]
 pub(crate) struct Exposure {
     /// The map and the data generation ([`Answers::generation`]) it was computed at.
@@ -198,7 +199,7 @@ impl Exposure {
         {
             return Ok(map.clone());
         }
-        let map = Arc::new(exposure(pool).await?);
+        let map = Arc::new(exposure(pool, None).await?);
         // A map that a write overtook while it was computed is answered once, not kept.
         if answers.generation() == generation {
             *self.cached.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -208,21 +209,26 @@ impl Exposure {
     }
 }
 
-/// Counts each CVE's machines. A join grouped by CVE with a distinct count sorts every
-/// (machine, KB, software, CVE) combination (16 s for 100,000 machines); instead, the rows
-/// are counted per (software, KB) on the index, a CVE whose KB is missed for one software
-/// only takes that count, and only the few sets of (software, KB) pairs that share CVEs (a
-/// KB fixing the same CVE in Windows and in Internet Explorer) are united by machine.
-async fn exposure(pool: &SqlitePool) -> Result<Exposed> {
-    let counts: HashMap<(String, i64), i64> = sqlx::query_as::<_, (String, i64, i64)>(
-        "SELECT software_id, kb, COUNT(*) FROM machine_missing GROUP BY software_id, kb",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(db_error)?
-    .into_iter()
-    .map(|(software, kb, n)| ((software, kb), n))
-    .collect();
+/// Counts each CVE's machines among those of `groups` (`None`: every machine). A join
+/// grouped by CVE with a distinct count sorts every (machine, KB, software, CVE) combination
+/// (16 s for 100,000 machines); instead, the rows are counted per (software, KB) on the
+/// index, a CVE whose KB is missed for one software only takes that count, and only the few
+/// sets of (software, KB) pairs that share CVEs (a KB fixing the same CVE in Windows and in
+/// Internet Explorer) are united by machine.
+pub(crate) async fn exposure(pool: &SqlitePool, groups: Option<&[String]>) -> Result<Exposed> {
+    let mut rows = QueryBuilder::<Sqlite>::new(
+        "SELECT mm.software_id, mm.kb, COUNT(*) FROM machine_missing mm WHERE 1 = 1",
+    );
+    push_scope(&mut rows, "mm", groups);
+    rows.push(" GROUP BY mm.software_id, mm.kb");
+    let counts: HashMap<(String, i64), i64> = rows
+        .build_query_as::<(String, i64, i64)>()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(|(software, kb, n)| ((software, kb), n))
+        .collect();
     let fixes: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT kb, software_id, cve FROM kb_software_cves")
             .fetch_all(pool)
@@ -250,10 +256,13 @@ async fn exposure(pool: &SqlitePool) -> Result<Exposed> {
                         union.push(" UNION ");
                     }
                     union
-                        .push("SELECT machine_id FROM machine_missing WHERE software_id = ")
+                        .push(
+                            "SELECT mm.machine_id FROM machine_missing mm WHERE mm.software_id = ",
+                        )
                         .push_bind(software.as_str())
-                        .push(" AND kb = ")
+                        .push(" AND mm.kb = ")
                         .push_bind(*kb);
+                    push_scope(&mut union, "mm", groups);
                 }
                 union.push(")");
                 union
@@ -330,18 +339,16 @@ pub(crate) async fn vulnerability(
         .next())
 }
 
-/// The vulnerabilities whose id the sub-select `cves` (binding `key`, then closed by `end`)
-/// gives.
+/// The vulnerabilities whose id the sub-select `cves` pushes gives.
 async fn vulnerabilities_in(
     pool: &SqlitePool,
-    cves: &'static str,
-    key: &str,
-    end: &'static str,
+    cves: impl FnOnce(&mut QueryBuilder<Sqlite>),
     exposed: &Exposed,
 ) -> Result<Vec<VulnerabilityRecord>> {
     let mut builder = QueryBuilder::<Sqlite>::new(VULNERABILITY_SELECT);
-    builder.push(" AND v.id IN (").push(cves);
-    builder.push_bind(key.to_string()).push(end).push(")");
+    builder.push(" AND v.id IN (");
+    cves(&mut builder);
+    builder.push(")");
     builder.push(" ORDER BY ").push(VULNERABILITY_ORDER);
     let rows = builder.build().fetch_all(pool).await.map_err(db_error)?;
     rows.iter()
@@ -361,26 +368,29 @@ async fn exists(pool: &SqlitePool, sql: &'static str, key: &str) -> Result<bool>
 const SOFTWARE_EXISTS: &str = "SELECT 1 FROM software WHERE id = ?";
 const MACHINE_EXISTS: &str = "SELECT 1 FROM machines WHERE id = ?";
 
+/// The vulnerabilities of a software open on a machine of `groups` (`None`: every machine).
 pub(crate) async fn software_vulnerabilities(
     pool: &SqlitePool,
     id: &SoftwareId,
+    groups: Option<&[String]>,
     exposed: &Exposed,
 ) -> Result<Option<Vec<VulnerabilityRecord>>> {
     let key = id.to_string();
     if !exists(pool, SOFTWARE_EXISTS, &key).await? {
         return Ok(None);
     }
-    vulnerabilities_in(
-        pool,
+    let cves = |builder: &mut QueryBuilder<Sqlite>| {
         // The KBs missed for the software first (an index range), then their CVEs.
-        "SELECT c.cve FROM kb_software_cves c
-         JOIN (SELECT DISTINCT kb, software_id FROM machine_missing WHERE software_id = ",
-        &key,
-        ") mm ON c.kb = mm.kb AND c.software_id = mm.software_id",
-        exposed,
-    )
-    .await
-    .map(Some)
+        builder.push(
+            "SELECT c.cve FROM kb_software_cves c
+             JOIN (SELECT DISTINCT x.kb, x.software_id FROM machine_missing x
+                   WHERE x.software_id = ",
+        );
+        builder.push_bind(key.clone());
+        push_scope(builder, "x", groups);
+        builder.push(") mm ON c.kb = mm.kb AND c.software_id = mm.software_id");
+    };
+    vulnerabilities_in(pool, cves, exposed).await.map(Some)
 }
 
 pub(crate) async fn machine_vulnerabilities(
@@ -391,17 +401,16 @@ pub(crate) async fn machine_vulnerabilities(
     if !exists(pool, MACHINE_EXISTS, id.as_str()).await? {
         return Ok(None);
     }
-    vulnerabilities_in(
-        pool,
-        "SELECT c.cve FROM machine_missing mm
-         JOIN kb_software_cves c ON c.kb = mm.kb AND c.software_id = mm.software_id
-         WHERE mm.machine_id = ",
-        id.as_str(),
-        "",
-        exposed,
-    )
-    .await
-    .map(Some)
+    let cves = |builder: &mut QueryBuilder<Sqlite>| {
+        builder
+            .push(
+                "SELECT c.cve FROM machine_missing mm
+                 JOIN kb_software_cves c ON c.kb = mm.kb AND c.software_id = mm.software_id
+                 WHERE mm.machine_id = ",
+            )
+            .push_bind(id.to_string());
+    };
+    vulnerabilities_in(pool, cves, exposed).await.map(Some)
 }
 
 /// Machine references whose ids the sub-select `ids` (binding `key`) gives, by name.
@@ -469,27 +478,32 @@ pub(crate) async fn software_machines(
     .map(Some)
 }
 
-/// Versions of a software, by the OS build (`<build>.<revision>`) of the machines running
-/// it: kbgap tracks the build of the OS and its in-box components, not the version of each
-/// installed program.
+/// Versions of a software, by the OS build (`<build>.<revision>`) of the machines of
+/// `groups` (`None`: every machine) running it: kbgap tracks the build of the OS and its
+/// in-box components, not the version of each installed program.
 pub(crate) async fn software_distributions(
     pool: &SqlitePool,
     id: &SoftwareId,
+    groups: Option<&[String]>,
 ) -> Result<Option<Vec<VersionDistribution>>> {
     let key = id.to_string();
     if !exists(pool, SOFTWARE_EXISTS, &key).await? {
         return Ok(None);
     }
-    let machines: Vec<(String, String)> = sqlx::query_as(
+    let mut builder = QueryBuilder::<Sqlite>::new(
         "SELECT m.id,
                 CAST(m.os_build AS TEXT) || COALESCE('.' || json_extract(m.inventory, '$.os.revision'), '')
          FROM machine_software ms JOIN machines m ON m.id = ms.machine_id
-         WHERE ms.software_id = ?",
-    )
-    .bind(&key)
-    .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
+         WHERE ms.software_id = ",
+    );
+    builder.push_bind(key.clone());
+    push_scope(&mut builder, "ms", groups);
+    // Only these machines' rows below are read: the others' KBs are never looked up.
+    let machines: Vec<(String, String)> = builder
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
     // Per machine the KBs it misses for the software, per KB the software's CVEs it fixes:
     // two index ranges, combined here (a join would repeat every CVE once per machine).
     let missed: Vec<(String, i64)> =
@@ -538,9 +552,11 @@ pub(crate) async fn software_distributions(
     Ok(Some(rows))
 }
 
+/// The software a machine runs, with the fleet counts of the machines of `groups`.
 pub(crate) async fn machine_software(
     pool: &SqlitePool,
     id: &MachineId,
+    groups: Option<&[String]>,
 ) -> Result<Option<Vec<SoftwareRecord>>> {
     if !exists(pool, MACHINE_EXISTS, id.as_str()).await? {
         return Ok(None);
@@ -562,7 +578,7 @@ pub(crate) async fn machine_software(
         top: None,
         skip: 0,
     };
-    crate::machines::software(pool, &query, false)
+    crate::machines::software(pool, &query, false, groups)
         .await
         .map(Some)
 }

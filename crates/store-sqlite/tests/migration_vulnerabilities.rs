@@ -3,7 +3,7 @@
 //! database that imported the same catalog with this build.
 
 use kbgap_store::conformance::{catalog, fleet};
-use kbgap_store::{ListQuery, Store};
+use kbgap_store::{DeviceGroups, ListQuery, Store};
 use kbgap_store_sqlite::SqliteStore;
 use sqlx::Connection;
 
@@ -36,7 +36,10 @@ async fn version_2_databases_get_the_vulnerabilities_filled() {
         .unwrap();
     store.import_catalog(catalog(), &|_| {}).await.unwrap();
     store.ingest(fleet()).await.unwrap();
-    let expected = store.vulnerabilities(&ListQuery::default()).await.unwrap();
+    let expected = store
+        .vulnerabilities(&ListQuery::default(), DeviceGroups::All)
+        .await
+        .unwrap();
     assert!(!expected.is_empty());
     store.close().await;
 
@@ -85,11 +88,18 @@ async fn version_2_databases_get_the_vulnerabilities_filled() {
         .await
         .unwrap();
     assert_eq!(
-        store.vulnerabilities(&ListQuery::default()).await.unwrap(),
+        store
+            .vulnerabilities(&ListQuery::default(), DeviceGroups::All)
+            .await
+            .unwrap(),
         expected
     );
     let edge = kbgap_domain::SoftwareId::parse("microsoft-_-edge").unwrap();
-    let software = store.software(&edge).await.unwrap().unwrap();
+    let software = store
+        .software(&edge, DeviceGroups::All)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(software.weaknesses > 0);
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -12,7 +12,7 @@ use kbgap_store_sqlite::SqliteStore;
 async fn edge_missed_on(store: &SqliteStore) -> Vec<(u32, u64)> {
     let edge = SoftwareId::parse("microsoft-_-edge").unwrap();
     store
-        .missing_by_software(&edge)
+        .missing_by_software(&edge, kbgap_store::DeviceGroups::All)
         .await
         .unwrap()
         .unwrap()

@@ -4,12 +4,18 @@
 //! A backend's test file is one line: `kbgap_store::conformance_tests!(async { new_store() });`
 //! which expands to one `#[tokio::test]` per case, each on a fresh store.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use kbgap_catalog::Batch;
 use kbgap_domain::{MachineId, MachineInventory, SoftwareId};
 
-use crate::{Filter, ListQuery, Literal, MACHINE_FIELDS, SOFTWARE_FIELDS, Store, odata};
+use crate::{
+    DeviceGroups, Filter, ListQuery, Literal, MACHINE_FIELDS, SOFTWARE_FIELDS, Store, odata,
+};
+
+/// Every machine.
+const ALL: DeviceGroups<'static> = DeviceGroups::All;
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -56,7 +62,7 @@ async fn machine_id<S: Store>(store: &S, host: &str) -> MachineId {
 
 async fn edge_missed_on<S: Store>(store: &S) -> Vec<(u32, u64)> {
     let rows = store
-        .missing_by_software(&edge())
+        .missing_by_software(&edge(), ALL)
         .await
         .unwrap()
         .expect("edge is known");
@@ -144,7 +150,7 @@ pub async fn ingest_replaces_by_id_and_aggregates_follow<S: Store>(store: S) {
     assert!(store.remove_machine(&id).await.unwrap());
     assert!(!store.remove_machine(&id).await.unwrap());
     assert_eq!(edge_missed_on(&store).await, [(4540673, 2)]);
-    let software = store.software(&edge()).await.unwrap().unwrap();
+    let software = store.software(&edge(), ALL).await.unwrap().unwrap();
     assert_eq!(
         (software.installed_machines, software.exposed_machines),
         (4, 2)
@@ -231,7 +237,11 @@ pub async fn applications_are_assessed_alike_by_both_calls<S: Store>(store: S) {
                 .iter()
                 .all(|m| m.products_names.iter().all(|p| p != "word"))
         );
-        let fleet = store.missing_by_software(&word).await.unwrap().unwrap();
+        let fleet = store
+            .missing_by_software(&word, ALL)
+            .await
+            .unwrap()
+            .unwrap();
         let row = fleet
             .iter()
             .find(|m| m.kb.number() == 4461543)
@@ -247,7 +257,11 @@ pub async fn applications_are_assessed_alike_by_both_calls<S: Store>(store: S) {
         let mut sorted = word_kbs.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, fleet_kbs);
-        let software = store.software(&word).await.unwrap().expect("Word is known");
+        let software = store
+            .software(&word, ALL)
+            .await
+            .unwrap()
+            .expect("Word is known");
         assert_eq!(software.installed_machines, 1);
         // Re-importing reassesses every machine: the answer must not change.
         store
@@ -279,7 +293,10 @@ pub async fn lists_filter_and_page<S: Store>(store: S) {
         Literal::String("WS-1909-02".into()),
     ));
     assert_eq!(store.machines(&by_name).await.unwrap().len(), 1);
-    let software = store.software_list(&ListQuery::default()).await.unwrap();
+    let software = store
+        .software_list(&ListQuery::default(), ALL)
+        .await
+        .unwrap();
     assert!(
         software
             .iter()
@@ -287,8 +304,11 @@ pub async fn lists_filter_and_page<S: Store>(store: S) {
     );
     assert!(software.iter().all(|s| s.installed_machines > 0));
     let unknown = SoftwareId::parse("microsoft-_-nothing").unwrap();
-    assert_eq!(store.software(&unknown).await.unwrap(), None);
-    assert_eq!(store.missing_by_software(&unknown).await.unwrap(), None);
+    assert_eq!(store.software(&unknown, ALL).await.unwrap(), None);
+    assert_eq!(
+        store.missing_by_software(&unknown, ALL).await.unwrap(),
+        None
+    );
 }
 
 async fn hosts<S: Store>(store: &S, filter: &str) -> Vec<String> {
@@ -379,10 +399,10 @@ pub async fn lists_evaluate_typed_filters<S: Store>(store: S) {
         let store = store.clone();
         async move {
             let list = store
-                .software_list(&ListQuery::filtered(filter.clone()))
+                .software_list(&ListQuery::filtered(filter.clone()), ALL)
                 .await
                 .unwrap();
-            let count = store.count_software(Some(&filter)).await.unwrap();
+            let count = store.count_software(Some(&filter), ALL).await.unwrap();
             assert_eq!(count, list.len() as u64);
             list.into_iter()
                 .map(|s| s.id.to_string())
@@ -395,18 +415,18 @@ pub async fn lists_evaluate_typed_filters<S: Store>(store: S) {
     );
     assert!(software("startswith(name,'windows_')").await.len() >= 2);
     assert_eq!(
-        store.count_software(None).await.unwrap(),
+        store.count_software(None, ALL).await.unwrap(),
         store
-            .software_list(&ListQuery::default())
+            .software_list(&ListQuery::default(), ALL)
             .await
             .unwrap()
             .len() as u64
     );
 }
 
-/// Device groups are stored, filterable as `rbacGroupName` (ignoring case), and a scoped
-/// software answer counts only the machines of the groups, agreeing with the per-machine
-/// answers of exactly those machines.
+/// Device groups are stored, filterable as `rbacGroupName` (ignoring case), and every fleet
+/// answer for a scope counts only the machines of its groups: it agrees with the per-machine
+/// answers of exactly those machines, and with the unscoped answers of a fleet reduced to them.
 pub async fn device_groups_scope_the_fleet_answers<S: Store>(store: S) {
     store.import_catalog(catalog(), &|_| {}).await.unwrap();
     let groups = [
@@ -452,8 +472,9 @@ pub async fn device_groups_scope_the_fleet_answers<S: Store>(store: S) {
             }
         }
     }
+    let only = DeviceGroups::Only(&scope);
     let scoped = store
-        .missing_by_software_in_groups(&edge(), &scope)
+        .missing_by_software(&edge(), only)
         .await
         .unwrap()
         .expect("edge is known");
@@ -466,7 +487,11 @@ pub async fn device_groups_scope_the_fleet_answers<S: Store>(store: S) {
     assert_eq!(found, expected);
     assert!(!found.is_empty(), "the scope misses something");
     // The same rows as the fleet answer otherwise: only the count differs.
-    let fleet = store.missing_by_software(&edge()).await.unwrap().unwrap();
+    let fleet = store
+        .missing_by_software(&edge(), ALL)
+        .await
+        .unwrap()
+        .unwrap();
     for row in &scoped {
         let whole = fleet.iter().find(|f| f.kb == row.kb).unwrap();
         assert!(whole.machine_missed_on >= row.machine_missed_on);
@@ -476,23 +501,170 @@ pub async fn device_groups_scope_the_fleet_answers<S: Store>(store: S) {
         );
     }
     let none = store
-        .missing_by_software_in_groups(&edge(), &[])
+        .missing_by_software(&edge(), DeviceGroups::Only(&[]))
         .await
         .unwrap();
     assert_eq!(none, Some(Vec::new()));
+    let nobody = ["Nobody".to_string()];
     let elsewhere = store
-        .missing_by_software_in_groups(&edge(), &["Nobody".to_string()])
+        .missing_by_software(&edge(), DeviceGroups::Only(&nobody))
         .await
         .unwrap();
     assert_eq!(elsewhere, Some(Vec::new()));
     let unknown = SoftwareId::parse("microsoft-_-nothing").unwrap();
     assert_eq!(
-        store
-            .missing_by_software_in_groups(&unknown, &scope)
-            .await
-            .unwrap(),
+        store.missing_by_software(&unknown, only).await.unwrap(),
         None
     );
+
+    // The software list and its counts: per software, the machines of the scope that run
+    // it, and those of them whose own answer lists a KB for it.
+    let mut inside = Vec::new();
+    for (host, _) in groups {
+        inside.push(machine_id(&store, host).await);
+    }
+    let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut open_on: BTreeMap<String, u64> = BTreeMap::new();
+    for id in &inside {
+        let missing = store.missing_by_machine(id, None).await.unwrap().unwrap();
+        for software in store.machine_software(id, ALL).await.unwrap().unwrap() {
+            let product = software.id.product();
+            let entry = expected.entry(software.id.to_string()).or_default();
+            entry.0 += 1;
+            if missing
+                .iter()
+                .any(|m| m.products_names.iter().any(|p| p == product))
+            {
+                entry.1 += 1;
+            }
+        }
+        for cve in store
+            .machine_vulnerabilities(id, ALL)
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            *open_on.entry(cve.id).or_default() += 1;
+        }
+    }
+    let listed = store
+        .software_list(&ListQuery::default(), only)
+        .await
+        .unwrap();
+    let found: BTreeMap<String, (u64, u64)> = listed
+        .iter()
+        .map(|s| (s.id.to_string(), (s.installed_machines, s.exposed_machines)))
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(
+        store.count_software(None, only).await.unwrap(),
+        listed.len() as u64
+    );
+    let everywhere = store
+        .software_list(&ListQuery::default(), ALL)
+        .await
+        .unwrap();
+    assert!(
+        everywhere.len() > listed.len(),
+        "software run only outside the scope is not listed"
+    );
+    assert!(
+        store
+            .software_list(&ListQuery::default(), DeviceGroups::Only(&[]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A vulnerability's exposure: the machines of the scope it is open on.
+    let vulnerabilities = store
+        .vulnerabilities(&ListQuery::default(), only)
+        .await
+        .unwrap();
+    assert_eq!(
+        vulnerabilities.len() as u64,
+        store.count_vulnerabilities(None).await.unwrap()
+    );
+    for cve in &vulnerabilities {
+        let on = open_on.get(&cve.id).copied().unwrap_or(0);
+        assert_eq!(cve.exposed_machines, on, "{}", cve.id);
+    }
+    assert!(open_on.values().any(|n| *n > 0));
+
+    // Every scoped answer is the unscoped answer of the fleet without the machines outside
+    // the scope.
+    let software: Vec<SoftwareId> = everywhere.into_iter().map(|s| s.id).collect();
+    let scoped = fleet_answers(&store, only, &software, &inside).await;
+    for machine in store.machines(&ListQuery::default()).await.unwrap() {
+        if !inside.contains(&machine.id) {
+            assert!(store.remove_machine(&machine.id).await.unwrap());
+        }
+    }
+    let reduced = fleet_answers(&store, ALL, &software, &inside).await;
+    assert_eq!(scoped.len(), reduced.len());
+    for (scoped, reduced) in scoped.iter().zip(&reduced) {
+        assert_eq!(scoped, reduced);
+    }
+}
+
+/// Every answer that counts machines, for `groups`: of each of `software` and of each of
+/// `machines`, and the vulnerability list, one line each.
+async fn fleet_answers<S: Store>(
+    store: &S,
+    groups: DeviceGroups<'_>,
+    software: &[SoftwareId],
+    machines: &[MachineId],
+) -> Vec<String> {
+    let mut lines = vec![
+        format!(
+            "software list {:?}",
+            store
+                .software_list(&ListQuery::default(), groups)
+                .await
+                .unwrap()
+        ),
+        format!(
+            "software count {:?}",
+            store.count_software(None, groups).await
+        ),
+    ];
+    for id in software {
+        lines.push(format!("{id} {:?}", store.software(id, groups).await));
+        lines.push(format!(
+            "{id} missing {:?}",
+            store.missing_by_software(id, groups).await
+        ));
+        lines.push(format!(
+            "{id} distributions {:?}",
+            store.software_distributions(id, groups).await
+        ));
+        lines.push(format!(
+            "{id} vulnerabilities {:?}",
+            store.software_vulnerabilities(id, groups).await
+        ));
+    }
+    for id in machines {
+        lines.push(format!(
+            "{id:?} software {:?}",
+            store.machine_software(id, groups).await
+        ));
+        lines.push(format!(
+            "{id:?} vulnerabilities {:?}",
+            store.machine_vulnerabilities(id, groups).await
+        ));
+    }
+    for cve in store
+        .vulnerabilities(&ListQuery::default(), groups)
+        .await
+        .unwrap()
+    {
+        if cve.exposed_machines > 0 {
+            let one = store.vulnerability(&cve.id, groups).await.unwrap();
+            assert_eq!(one.as_ref(), Some(&cve));
+        }
+        lines.push(format!("{cve:?}"));
+    }
+    lines
 }
 
 /// A backend maps every filterable field of the tables: a comparison on each one runs.
@@ -513,7 +685,7 @@ pub async fn every_filterable_field_is_supported<S: Store>(store: S) {
             let result = if is_machine {
                 store.machines(&query).await.map(|_| ())
             } else {
-                store.software_list(&query).await.map(|_| ())
+                store.software_list(&query, ALL).await.map(|_| ())
             };
             assert!(result.is_ok(), "{text}: {result:?}");
         }
@@ -636,29 +808,37 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
 
     let id = machine_id(&store, "ws-1909-01").await;
     let missing = store.missing_by_machine(&id, None).await.unwrap().unwrap();
-    let open = store.machine_vulnerabilities(&id).await.unwrap().unwrap();
+    let open = store
+        .machine_vulnerabilities(&id, ALL)
+        .await
+        .unwrap()
+        .unwrap();
     let addressed: u64 = missing.iter().map(|m| m.cve_addressed).sum();
     assert_eq!(missing.len(), 1, "one KB, so its CVEs are the machine's");
     assert_eq!(open.len() as u64, addressed);
-    let running = store.machine_software(&id).await.unwrap().unwrap();
+    let running = store.machine_software(&id, ALL).await.unwrap().unwrap();
     let names: Vec<&str> = running.iter().map(|s| s.id.product()).collect();
     for product in &missing[0].products_names {
         assert!(names.contains(&product.as_str()), "{product} in {names:?}");
     }
 
-    let edge_missing = store.missing_by_software(&edge()).await.unwrap().unwrap();
+    let edge_missing = store
+        .missing_by_software(&edge(), ALL)
+        .await
+        .unwrap()
+        .unwrap();
     let edge_open = store
-        .software_vulnerabilities(&edge())
+        .software_vulnerabilities(&edge(), ALL)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(edge_open.len() as u64, edge_missing[0].cve_addressed);
-    let software = store.software(&edge()).await.unwrap().unwrap();
+    let software = store.software(&edge(), ALL).await.unwrap().unwrap();
     assert_eq!(software.weaknesses, edge_open.len() as u64);
     let machines = store.software_machines(&edge()).await.unwrap().unwrap();
     assert_eq!(machines.len() as u64, software.installed_machines);
     let versions = store
-        .software_distributions(&edge())
+        .software_distributions(&edge(), ALL)
         .await
         .unwrap()
         .unwrap();
@@ -683,7 +863,7 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
         assert_eq!(on.len() as u64, cve.exposed_machines, "{}", cve.id);
         assert!(cve.exposed_machines >= edge_missing[0].machine_missed_on);
         let lower = store
-            .vulnerability(&cve.id.to_lowercase())
+            .vulnerability(&cve.id.to_lowercase(), ALL)
             .await
             .unwrap()
             .expect("ids match case-insensitively");
@@ -695,7 +875,7 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
     )
     .unwrap();
     let rows = store
-        .vulnerabilities(&ListQuery::filtered(critical.clone()))
+        .vulnerabilities(&ListQuery::filtered(critical.clone()), ALL)
         .await
         .unwrap();
     assert!(!rows.is_empty());
@@ -711,7 +891,7 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
     let nothing = SoftwareId::parse("microsoft-_-no_such_thing").unwrap();
     assert_eq!(store.software_machines(&nothing).await.unwrap(), None);
     assert_eq!(
-        store.software_vulnerabilities(&nothing).await.unwrap(),
+        store.software_vulnerabilities(&nothing, ALL).await.unwrap(),
         None
     );
     assert_eq!(
@@ -719,7 +899,10 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
         None
     );
     let unknown = MachineId::derive("no such machine");
-    assert_eq!(store.machine_vulnerabilities(&unknown).await.unwrap(), None);
+    assert_eq!(
+        store.machine_vulnerabilities(&unknown, ALL).await.unwrap(),
+        None
+    );
 
     // The counts follow a write: one Edge machine patched, each Edge CVE is open on one
     // machine fewer.
@@ -728,7 +911,7 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
     patched.installed_kbs.insert(edge_missing[0].kb);
     store.ingest(vec![(patched, source)]).await.unwrap();
     for cve in &edge_open {
-        let now = store.vulnerability(&cve.id).await.unwrap().unwrap();
+        let now = store.vulnerability(&cve.id, ALL).await.unwrap().unwrap();
         assert_eq!(now.exposed_machines, cve.exposed_machines - 1, "{}", cve.id);
         let on = store
             .vulnerability_machines(&cve.id)
@@ -751,8 +934,12 @@ pub async fn software_answer_as_of_a_date<S: Store>(store: S) {
         .unwrap()
         .unwrap();
     assert!(before.is_empty(), "{before:?}");
-    for software in store.software_list(&ListQuery::default()).await.unwrap() {
-        let now = store.missing_by_software(&software.id).await.unwrap();
+    for software in store
+        .software_list(&ListQuery::default(), ALL)
+        .await
+        .unwrap()
+    {
+        let now = store.missing_by_software(&software.id, ALL).await.unwrap();
         let later = store
             .missing_by_software_as_of(&software.id, "2030-01-01".parse().unwrap())
             .await

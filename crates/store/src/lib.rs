@@ -151,6 +151,33 @@ impl ListQuery {
     }
 }
 
+/// The machines a fleet answer counts: every machine, or (a user's delegated token) only the
+/// machines of some device groups, as Defender limits users to their device groups.
+///
+/// The fleet counts (`installedMachines`, `exposedMachines`, `weaknesses`, `machineMissedOn`,
+/// the per-version counts) and the software list's membership take it, so that a scoped caller
+/// learns nothing of the machines outside the scope, and its counts equal what the
+/// per-machine answers of the machines it may see add up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeviceGroups<'a> {
+    /// Every machine.
+    #[default]
+    All,
+    /// Only the machines whose device group is one of these, compared ignoring ASCII case; a
+    /// machine without a device group is in none. An empty list counts no machine.
+    Only(&'a [String]),
+}
+
+impl<'a> DeviceGroups<'a> {
+    /// The groups of a restricted scope; `None` for every machine.
+    pub fn only(self) -> Option<&'a [String]> {
+        match self {
+            DeviceGroups::All => None,
+            DeviceGroups::Only(groups) => Some(groups),
+        }
+    }
+}
+
 /// What a machine ingest did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestedMachine {
@@ -221,34 +248,35 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// How many machines match `filter`, regardless of paging (`$count=true`).
     fn count_machines(&self, filter: Option<&Filter>) -> impl Future<Output = Result<u64>> + Send;
 
+    /// A software of the catalog, with the fleet counts of the machines of `groups` (zero
+    /// when none of them runs it).
     fn software(
         &self,
         id: &SoftwareId,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<SoftwareRecord>>> + Send;
 
-    /// Software installed on at least one machine.
+    /// Software installed on at least one machine of `groups`, with their fleet counts.
     fn software_list(
         &self,
         query: &ListQuery,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Vec<SoftwareRecord>>> + Send;
 
     /// How many entries of [`Store::software_list`] match `filter`, regardless of paging.
-    fn count_software(&self, filter: Option<&Filter>) -> impl Future<Output = Result<u64>> + Send;
+    fn count_software(
+        &self,
+        filter: Option<&Filter>,
+        groups: DeviceGroups<'_>,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
-    /// Missing KBs across the fleet for one software; `None` when the software is unknown.
+    /// Missing KBs across the machines of `groups` for one software: `machineMissedOn` counts
+    /// those machines, and a KB none of them misses is not listed. `None` when the software
+    /// is unknown.
     fn missing_by_software(
         &self,
         id: &SoftwareId,
-    ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
-
-    /// Missing KBs across the machines of some device groups only (a delegated caller's
-    /// scope; group names compared ignoring ASCII case): `machineMissedOn` counts those
-    /// machines, and a KB none of them misses is not listed. `None` when the software is
-    /// unknown.
-    fn missing_by_software_in_groups(
-        &self,
-        id: &SoftwareId,
-        device_groups: &[String],
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
 
     /// Missing KBs of one machine, assessed now (optionally against the catalog as of a
@@ -284,10 +312,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         as_of: Date,
     ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
 
-    /// The vulnerabilities of the catalog (CVE ids), newest first.
+    /// The vulnerabilities of the catalog (CVE ids), newest first; `exposedMachines` counts
+    /// the machines of `groups`.
     fn vulnerabilities(
         &self,
         query: &ListQuery,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Vec<VulnerabilityRecord>>> + Send;
 
     /// How many vulnerabilities match `filter`, regardless of paging.
@@ -296,10 +326,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         filter: Option<&Filter>,
     ) -> impl Future<Output = Result<u64>> + Send;
 
-    /// One vulnerability by CVE id (case-insensitive).
+    /// One vulnerability by CVE id (case-insensitive); `exposedMachines` counts the machines
+    /// of `groups`.
     fn vulnerability(
         &self,
         id: &str,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<VulnerabilityRecord>>> + Send;
 
     /// Machines on which a vulnerability is open; `None` when the catalog does not know it.
@@ -314,29 +346,36 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: &SoftwareId,
     ) -> impl Future<Output = Result<Option<Vec<MachineReference>>>> + Send;
 
-    /// The machines running a software, by version; `None` when the software is unknown.
+    /// The machines of `groups` running a software, by version; `None` when the software is
+    /// unknown.
     fn software_distributions(
         &self,
         id: &SoftwareId,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<Vec<VersionDistribution>>>> + Send;
 
-    /// Vulnerabilities of a software open on at least one machine; `None` when the software
-    /// is unknown.
+    /// Vulnerabilities of a software open on at least one machine of `groups`, with their
+    /// exposure there; `None` when the software is unknown.
     fn software_vulnerabilities(
         &self,
         id: &SoftwareId,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<Vec<VulnerabilityRecord>>>> + Send;
 
-    /// The software a machine runs, with fleet counts; `None` when the machine is unknown.
+    /// The software a machine runs, with the fleet counts of the machines of `groups`;
+    /// `None` when the machine is unknown.
     fn machine_software(
         &self,
         id: &MachineId,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<Vec<SoftwareRecord>>>> + Send;
 
-    /// Vulnerabilities open on a machine; `None` when the machine is unknown.
+    /// Vulnerabilities open on a machine, with their exposure on the machines of `groups`;
+    /// `None` when the machine is unknown.
     fn machine_vulnerabilities(
         &self,
         id: &MachineId,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<Vec<VulnerabilityRecord>>>> + Send;
 
     /// A value from the settings table (signing keys, the tenant id), by name.

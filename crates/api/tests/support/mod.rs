@@ -223,7 +223,10 @@ impl TestServer {
         let machine = self.machine_id().await;
         let edge_open = self
             .store
-            .software_vulnerabilities(&kbgap_domain::SoftwareId::parse(EDGE).unwrap())
+            .software_vulnerabilities(
+                &kbgap_domain::SoftwareId::parse(EDGE).unwrap(),
+                kbgap_store::DeviceGroups::All,
+            )
             .await
             .unwrap()
             .unwrap();
