@@ -549,14 +549,10 @@ impl<S: Store> Call<'_, S> {
                 // Without asOf: the materialized rows (the unscoped answer kept in memory).
                 let missing = match (as_of, self.scope.fleet()) {
                     (None, groups) => store.missing_by_software(&software, groups).await,
-                    (Some(date), DeviceGroups::All) => {
-                        store.missing_by_software_as_of(&software, date).await
-                    }
-                    (Some(_), DeviceGroups::Only(_)) => {
-                        return Err(ApiError::bad_request(
-                            "asOf is not available to a caller limited to device groups",
-                            &self.id,
-                        ));
+                    (Some(date), groups) => {
+                        store
+                            .missing_by_software_as_of(&software, date, groups)
+                            .await
                     }
                 }
                 .map_err(self.internal())?

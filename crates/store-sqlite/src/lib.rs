@@ -309,9 +309,10 @@ impl Store for SqliteStore {
         &self,
         id: &SoftwareId,
         as_of: Date,
+        groups: DeviceGroups<'_>,
     ) -> Result<Option<Vec<MissingKb>>> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        tvm::missing_by_software_as_of(&mut conn, id, as_of).await
+        tvm::missing_by_software_as_of(&mut conn, id, as_of, groups.only()).await
     }
 
     async fn vulnerabilities(

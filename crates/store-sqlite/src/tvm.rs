@@ -589,6 +589,7 @@ pub(crate) async fn missing_by_software_as_of(
     conn: &mut SqliteConnection,
     id: &SoftwareId,
     as_of: Date,
+    groups: Option<&[String]>,
 ) -> Result<Option<Vec<MissingKb>>> {
     let key = id.to_string();
     let known: Option<i64> = sqlx::query_scalar(SOFTWARE_EXISTS)
@@ -599,14 +600,17 @@ pub(crate) async fn missing_by_software_as_of(
     if known.is_none() {
         return Ok(None);
     }
-    let inventories: Vec<String> = sqlx::query_scalar(
+    let mut query = QueryBuilder::<Sqlite>::new(
         "SELECT m.inventory FROM machine_software ms JOIN machines m ON m.id = ms.machine_id
-         WHERE ms.software_id = ?",
-    )
-    .bind(&key)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?;
+         WHERE ms.software_id = ",
+    );
+    query.push_bind(&key);
+    push_scope(&mut query, "ms", groups);
+    let inventories: Vec<String> = query
+        .build_query_scalar()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
     let mut slices: HashMap<(OsFamily, Vec<String>), CatalogSlice> = HashMap::new();
     // Per KB: machines missing it for this software, and its metadata.
     let mut found: HashMap<Kb, (u64, MissingKb)> = HashMap::new();

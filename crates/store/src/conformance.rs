@@ -486,6 +486,24 @@ pub async fn device_groups_scope_the_fleet_answers<S: Store>(store: S) {
     expected.sort();
     assert_eq!(found, expected);
     assert!(!found.is_empty(), "the scope misses something");
+    // As of a date after the catalog's cut-off, the live assessment of the scope's machines
+    // gives the same answer; before March 2020's release, nothing.
+    let later = store
+        .missing_by_software_as_of(&edge(), "2030-01-01".parse().unwrap(), only)
+        .await
+        .unwrap()
+        .expect("edge is known");
+    let mut later: Vec<(u32, u64)> = later
+        .iter()
+        .map(|r| (r.kb.number(), r.machine_missed_on))
+        .collect();
+    later.sort();
+    assert_eq!(later, expected);
+    let before = store
+        .missing_by_software_as_of(&edge(), "2020-03-09".parse().unwrap(), only)
+        .await
+        .unwrap();
+    assert_eq!(before, Some(Vec::new()));
     // The same rows as the fleet answer otherwise: only the count differs.
     let fleet = store
         .missing_by_software(&edge(), ALL)
@@ -929,7 +947,7 @@ pub async fn software_answer_as_of_a_date<S: Store>(store: S) {
     store.import_catalog(catalog(), &|_| {}).await.unwrap();
     store.ingest(fleet()).await.unwrap();
     let before = store
-        .missing_by_software_as_of(&edge(), "2020-03-09".parse().unwrap())
+        .missing_by_software_as_of(&edge(), "2020-03-09".parse().unwrap(), ALL)
         .await
         .unwrap()
         .unwrap();
@@ -941,7 +959,7 @@ pub async fn software_answer_as_of_a_date<S: Store>(store: S) {
     {
         let now = store.missing_by_software(&software.id, ALL).await.unwrap();
         let later = store
-            .missing_by_software_as_of(&software.id, "2030-01-01".parse().unwrap())
+            .missing_by_software_as_of(&software.id, "2030-01-01".parse().unwrap(), ALL)
             .await
             .unwrap();
         assert_eq!(later, now, "{}", software.id);
@@ -949,7 +967,7 @@ pub async fn software_answer_as_of_a_date<S: Store>(store: S) {
     let nothing = SoftwareId::parse("microsoft-_-no_such_thing").unwrap();
     assert_eq!(
         store
-            .missing_by_software_as_of(&nothing, "2020-03-09".parse().unwrap())
+            .missing_by_software_as_of(&nothing, "2020-03-09".parse().unwrap(), ALL)
             .await
             .unwrap(),
         None

@@ -303,13 +303,14 @@ pub trait Store: Clone + Send + Sync + 'static {
         os: &kbgap_domain::OsInfo,
     ) -> impl Future<Output = Result<kbgap_engine::CatalogSlice>> + Send;
 
-    /// Missing KBs across the fleet for one software, every machine running it assessed
-    /// against the catalog as it stood on `as_of` (the materialized rows answer for today);
-    /// `None` when the software is unknown.
+    /// Missing KBs across the fleet for one software, every machine of `groups` running it
+    /// assessed against the catalog as it stood on `as_of` (the materialized rows answer for
+    /// today); `None` when the software is unknown.
     fn missing_by_software_as_of(
         &self,
         id: &SoftwareId,
         as_of: Date,
+        groups: DeviceGroups<'_>,
     ) -> impl Future<Output = Result<Option<Vec<MissingKb>>>> + Send;
 
     /// The vulnerabilities of the catalog (CVE ids), newest first; `exposedMachines` counts
