@@ -211,7 +211,9 @@ impl OsFamily {
             (9600, true) => OsFamily::WindowsServer2012R2,
             (14393, true) => OsFamily::WindowsServer2016,
             (17763, true) => OsFamily::WindowsServer2019,
-            (20348, true) => OsFamily::WindowsServer2022,
+            // Windows Server, version 23H2 names no year; MSRC files it as "Windows Server
+            // 2022, 23H2 Edition".
+            (20348 | 25398, true) => OsFamily::WindowsServer2022,
             (26100, true) => OsFamily::WindowsServer2025,
             (16299 | 17134 | 18362 | 18363 | 19041 | 19042, true) => OsFamily::WindowsServerSac,
             (10240..=19045, false) => OsFamily::Windows10,
@@ -255,11 +257,13 @@ pub fn release_for_build(family: OsFamily, build: u32) -> Option<&'static str> {
         (OsFamily::Windows10, 19044) => "21H2",
         (OsFamily::Windows10, 19045) => "22H2",
         (OsFamily::WindowsServer2022, 20348) => "21H2",
+        (OsFamily::WindowsServer2022, 25398) => "23H2",
         (OsFamily::Windows11, 22000) => "21H2",
         (OsFamily::Windows11, 22621) => "22H2",
         (OsFamily::Windows11, 22631) => "23H2",
         (OsFamily::Windows11 | OsFamily::WindowsServer2025, 26100) => "24H2",
         (OsFamily::Windows11, 26200) => "25H2",
+        (OsFamily::Windows11, 28000) => "26H1",
         _ => return None,
     };
     Some(release)
@@ -268,9 +272,9 @@ pub fn release_for_build(family: OsFamily, build: u32) -> Option<&'static str> {
 /// The base build of a Windows 10/11/Server release (`1909` → `18363`), the inverse of
 /// [`release_for_build`].
 pub fn build_for_release(family: OsFamily, release: &str) -> Option<u32> {
-    const BUILDS: [u32; 21] = [
+    const BUILDS: [u32; 23] = [
         10240, 10586, 14393, 15063, 16299, 17134, 17763, 18362, 18363, 19041, 19042, 19043, 19044,
-        19045, 20348, 22000, 22621, 22631, 26100, 26200, 9600,
+        19045, 20348, 25398, 22000, 22621, 22631, 26100, 26200, 28000, 9600,
     ];
     BUILDS
         .into_iter()
@@ -384,7 +388,14 @@ impl OsTarget {
     /// installation; an inventory cannot tell them apart, so only full installations match,
     /// which keeps a machine from being counted twice.
     pub fn matches(&self, os: &OsInfo) -> bool {
-        if self.server_core || self.family != os.family {
+        !self.server_core && self.matches_ignoring_installation(os)
+    }
+
+    /// [`OsTarget::matches`] for either installation type: a Server Core target matches the
+    /// machines its full-installation twin would. An inventory does not say which type a
+    /// server runs, so this is for releases MSRC lists only as Server Core.
+    pub fn matches_ignoring_installation(&self, os: &OsInfo) -> bool {
+        if self.family != os.family {
             return false;
         }
         let release = self.release.as_deref().or(self.family.implicit_release());
@@ -449,6 +460,23 @@ mod tests {
             OsFamily::from_name_and_build("Microsoft Windows XP Professional", 2600),
             Some(OsFamily::WindowsXp)
         );
+        // Windows Server, version 23H2 names no year: MSRC's "Windows Server 2022, 23H2
+        // Edition", and its release pins its own base build.
+        let family = OsFamily::from_name_and_build("Microsoft Windows Server Datacenter", 25398);
+        assert_eq!(family, Some(OsFamily::WindowsServer2022));
+        assert_eq!(
+            release_for_build(OsFamily::WindowsServer2022, 25398),
+            Some("23H2")
+        );
+        assert_eq!(
+            build_for_release(OsFamily::WindowsServer2022, "23H2"),
+            Some(25398)
+        );
+        assert_eq!(
+            build_for_release(OsFamily::WindowsServer2022, "21H2"),
+            Some(20348)
+        );
+        assert_eq!(release_for_build(OsFamily::Windows11, 28000), Some("26H1"));
     }
 
     #[test]

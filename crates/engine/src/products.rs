@@ -73,7 +73,17 @@ pub fn select_machine_products(machine: &MachineInventory, products: &[ProductIn
 }
 
 fn select_os_products(os: &OsInfo, products: &[ProductInfo], dotnet: &[String]) -> Vec<usize> {
-    let on_this_os = |p: &ProductInfo| p.platform.as_ref().is_some_and(|t| t.matches(os));
+    // A release MSRC lists only as a Server Core installation (Windows Server, version 23H2)
+    // is what such a machine runs; where a full installation is listed, its Server Core twin
+    // is left out, as the same updates are filed under both.
+    let full_installation = products.iter().any(|p| {
+        p.kind == ProductKind::OperatingSystem && p.platform.as_ref().is_some_and(|t| t.matches(os))
+    });
+    let on_this_os = |p: &ProductInfo| {
+        p.platform.as_ref().is_some_and(|t| {
+            t.matches(os) || (!full_installation && t.matches_ignoring_installation(os))
+        })
+    };
     // Internet Explorer: the newest version the catalog lists for this OS is the one Windows
     // Update keeps a machine on (IE 11 on Windows 7 and later).
     let newest_ie = products

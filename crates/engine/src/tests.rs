@@ -629,3 +629,53 @@ fn the_build_table_gives_a_machine_its_revision_and_what_it_contains() {
     // Nothing listed, no revision: both are missing (the February one heads the chain).
     assert_eq!(missing(&b.0, &on_1809(None, &[]), None), vec![4487044]);
 }
+
+#[test]
+fn a_release_listed_only_as_server_core_is_the_machines_os() {
+    let server = |release: &str, core: bool| OsTarget {
+        family: OsFamily::WindowsServer2022,
+        release: Some(release.into()),
+        arch: Some(Arch::X64),
+        service_pack: None,
+        server_core: core,
+    };
+    let mut catalog = Builder::new();
+    let full = catalog.product(
+        "Windows Server 2022",
+        "windows_server_2022",
+        ProductKind::OperatingSystem,
+        server("21H2", false),
+        &[],
+    );
+    let full_core = catalog.product(
+        "Windows Server 2022 (Server Core installation)",
+        "windows_server_2022",
+        ProductKind::OperatingSystem,
+        server("21H2", true),
+        &[],
+    );
+    let core_only = catalog.product(
+        "Windows Server 2022, 23H2 Edition (Server Core installation)",
+        "windows_server_2022",
+        ProductKind::OperatingSystem,
+        server("23H2", true),
+        &[],
+    );
+    catalog.fix(5001, "2024-01-09", full, &["CVE-2024-0001"], &[], None);
+    catalog.fix(5001, "2024-01-09", full_core, &["CVE-2024-0001"], &[], None);
+    catalog.fix(5002, "2024-01-09", core_only, &["CVE-2024-0001"], &[], None);
+    let host = |build: u32, release: &str| {
+        let mut m = machine(OsFamily::WindowsServer2022, build, None, &[]);
+        m.os.name = "Microsoft Windows Server Datacenter".into();
+        m.os.release = Some(release.into());
+        m
+    };
+    // Server 2022 (21H2): the full installation's product only, not its Server Core twin.
+    let selected = crate::select_products(&host(20348, "21H2").os, &catalog.0.products);
+    assert_eq!(selected, [full]);
+    assert_eq!(missing(&catalog.0, &host(20348, "21H2"), None), [5001]);
+    // Version 23H2 exists only as Server Core: that product is the machine's.
+    let selected = crate::select_products(&host(25398, "23H2").os, &catalog.0.products);
+    assert_eq!(selected, [core_only]);
+    assert_eq!(missing(&catalog.0, &host(25398, "23H2"), None), [5002]);
+}
