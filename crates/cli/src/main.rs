@@ -50,7 +50,7 @@ pub enum Command {
     /// Manage the security-update catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
-    /// Load machine inventories (systeminfo, wmic qfe, kbgap JSON), files or folders.
+    /// Load machine inventories (systeminfo, wmic qfe, kbgap JSON, osquery results), files or folders.
     Ingest(IngestArgs),
     /// Print the KBs a software or a machine misses (the getmissingkbs answer).
     Missing(MissingArgs),
