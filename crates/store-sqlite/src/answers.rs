@@ -54,8 +54,9 @@ impl<K, V> Default for Cached<K, V> {
 /// requests, so the map must not grow with whatever clients ask for).
 const MAX_ENTRIES: usize = 4096;
 
-/// At most this many decoded slices (a few megabytes each with the full catalog).
-const MAX_SLICES: usize = 64;
+/// At most this many decoded slices (a few megabytes each with the full catalog; one per OS
+/// family and combination of application groups in the fleet), as many as ingest keeps.
+const MAX_SLICES: usize = 32;
 
 impl<K: std::hash::Hash + Eq, V: Clone> Cached<K, V> {
     fn get<Q>(&self, generation: u64, key: &Q) -> Option<V>
