@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kbgap_domain::{Date, Kb, OsFamily, ProductKind};
+use kbgap_domain::{Date, Kb, OsFamily, OsTarget, ProductKind};
 
 use crate::{CatalogSlice, Fix, is_security_only};
 
@@ -39,18 +39,15 @@ pub(crate) fn inferred_edges(
     selected: &[usize],
 ) -> Vec<(Kb, Kb)> {
     let mut edges = Vec::new();
-    for &product in selected {
-        let info = &catalog.products[product];
-        if info.kind == ProductKind::Application {
-            continue;
-        }
+    for chain in chains(catalog, selected) {
+        let info = &catalog.products[chain[0]];
         let fully_cumulative = info
             .platform
             .as_ref()
             .is_some_and(|t| t.family >= OsFamily::Windows10);
         let mut months: BTreeMap<(u16, u8), Vec<&Fix>> = BTreeMap::new();
         let mut legacy: Vec<Kb> = Vec::new();
-        for fix in fixes.iter().filter(|f| f.product == product) {
+        for fix in fixes.iter().filter(|f| chain.contains(&f.product)) {
             let date = catalog.updates[&fix.kb].release_date;
             if !fully_cumulative && date < rollup_model_start() {
                 legacy.push(fix.kb);
@@ -91,6 +88,47 @@ pub(crate) fn inferred_edges(
         }
     }
     edges
+}
+
+/// The selected products whose updates form one cumulative chain: each product alone,
+/// except the .NET Framework, whose servicing line on an OS is one 4.x release however MSRC
+/// names it over the years (".NET Framework 4.8.1 on ..." in 2022, ".NET Framework 3.5 AND
+/// 4.8.1 on ..." since 2023): a rename must not leave the old name's updates unsuperseded.
+/// Applications are left out (Office MSPs are per component, not cumulative).
+fn chains(catalog: &CatalogSlice, selected: &[usize]) -> Vec<Vec<usize>> {
+    // (OS, 4.x line) -> products; a handful per machine, so a list.
+    let mut dotnet: Vec<((&OsTarget, &str), Vec<usize>)> = Vec::new();
+    let mut chains = Vec::new();
+    for &product in selected {
+        let info = &catalog.products[product];
+        match info.kind {
+            ProductKind::Application => {}
+            ProductKind::Component if info.software.product() == ".net_framework" => {
+                let number = |v: &&String| -> Vec<u32> {
+                    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+                };
+                let line = info
+                    .versions
+                    .iter()
+                    .filter(|v| v.starts_with("4."))
+                    .max_by_key(number)
+                    .or_else(|| info.versions.iter().max_by_key(number));
+                match (&info.platform, line) {
+                    (Some(target), Some(line)) => {
+                        let key = (target, line.as_str());
+                        match dotnet.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, products)) => products.push(product),
+                            None => dotnet.push((key, vec![product])),
+                        }
+                    }
+                    _ => chains.push(vec![product]),
+                }
+            }
+            _ => chains.push(vec![product]),
+        }
+    }
+    chains.extend(dotnet.into_iter().map(|(_, products)| products));
+    chains
 }
 
 /// The cumulative update(s) among one product's fixes of one month.

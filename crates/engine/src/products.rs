@@ -39,6 +39,28 @@ pub fn inbox_dotnet_versions(os: &OsInfo) -> &'static [&'static str] {
     }
 }
 
+/// The .NET Framework versions a machine runs, from its release's in-box ones and the ones
+/// its inventory lists. 2.0 to 3.5.1 install side by side, but each 4.x release replaces the
+/// one before in place (4.8.1 over the in-box 4.8): only the newest 4.x counts, so the
+/// updates of a 4.x the machine no longer has are not reported (Windows Update does not
+/// offer them either).
+pub(crate) fn dotnet_versions<'a>(inbox: &[&'a str], listed: &'a [String]) -> Vec<&'a str> {
+    let all = inbox
+        .iter()
+        .copied()
+        .chain(listed.iter().map(String::as_str));
+    let numbers = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let newest_4x = all
+        .clone()
+        .filter(|v| v.starts_with("4."))
+        .max_by_key(|v| numbers(v));
+    let mut versions: Vec<&str> = all.filter(|v| !v.starts_with("4.")).collect();
+    versions.extend(newest_4x);
+    versions.sort_unstable();
+    versions.dedup();
+    versions
+}
+
 /// Orders software the way `productsNames` lists them: the OS, then EdgeHTML, Internet
 /// Explorer, .NET, other components, then applications.
 pub fn software_rank(kind: ProductKind, software: &SoftwareId) -> u8 {
@@ -95,7 +117,7 @@ fn select_os_products(os: &OsInfo, products: &[ProductInfo], dotnet: &[String]) 
         })
         .filter_map(|p| p.versions.first().and_then(|v| v.parse::<u32>().ok()))
         .max();
-    let inbox_dotnet = inbox_dotnet_versions(os);
+    let dotnet = dotnet_versions(inbox_dotnet_versions(os), dotnet);
     products
         .iter()
         .enumerate()
@@ -106,10 +128,7 @@ fn select_os_products(os: &OsInfo, products: &[ProductInfo], dotnet: &[String]) 
                 "internet_explorer" => {
                     p.versions.first().and_then(|v| v.parse::<u32>().ok()) == newest_ie
                 }
-                ".net_framework" => p
-                    .versions
-                    .iter()
-                    .any(|v| inbox_dotnet.contains(&v.as_str()) || dotnet.contains(v)),
+                ".net_framework" => p.versions.iter().any(|v| dotnet.contains(&v.as_str())),
                 _ => true,
             },
             // Applications become products of a machine through its application inventory

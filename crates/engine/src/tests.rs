@@ -679,3 +679,111 @@ fn a_release_listed_only_as_server_core_is_the_machines_os() {
     assert_eq!(selected, [core_only]);
     assert_eq!(missing(&catalog.0, &host(25398, "23H2"), None), [5002]);
 }
+
+#[test]
+fn a_newer_dotnet_4x_replaces_the_inbox_one_and_older_frameworks_stay() {
+    use crate::products::dotnet_versions;
+    let listed = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let newer = listed(&["4.8.1"]);
+    assert_eq!(dotnet_versions(&["4.8"], &newer), ["4.8.1"]);
+    let older = listed(&["4.6.2", "3.5"]);
+    assert_eq!(dotnet_versions(&["4.8"], &older), ["3.5", "4.8"]);
+    let on_win7 = listed(&["4.5.2", "4.7.2"]);
+    assert_eq!(dotnet_versions(&["3.5.1"], &on_win7), ["3.5.1", "4.7.2"]);
+    assert_eq!(dotnet_versions(&["4.10"], &listed(&["4.9"])), ["4.10"]);
+    assert_eq!(dotnet_versions(&[], &[]), Vec::<&str>::new());
+
+    // On a Windows 10 22H2 machine whose inventory lists 4.8.1, the "3.5 AND 4.8.1" update
+    // is missing and the in-box "3.5 AND 4.8" one is not.
+    let target = OsTarget {
+        family: OsFamily::Windows10,
+        release: Some("22H2".into()),
+        arch: Some(Arch::X64),
+        service_pack: None,
+        server_core: false,
+    };
+    let mut catalog = Builder::new();
+    let os = catalog.product(
+        "Windows 10 Version 22H2 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        target.clone(),
+        &[],
+    );
+    let inbox = catalog.product(
+        "Microsoft .NET Framework 3.5 AND 4.8 on Windows 10 Version 22H2 for x64-based Systems",
+        ".net_framework",
+        ProductKind::Component,
+        target.clone(),
+        &["3.5", "4.8"],
+    );
+    let upgraded = catalog.product(
+        "Microsoft .NET Framework 3.5 AND 4.8.1 on Windows 10 Version 22H2 for x64-based Systems",
+        ".net_framework",
+        ProductKind::Component,
+        target,
+        &["3.5", "4.8.1"],
+    );
+    catalog.fix(6001, "2026-05-12", os, &["CVE-2026-0001"], &[], None);
+    catalog.fix(6002, "2026-05-12", inbox, &["CVE-2026-0002"], &[], None);
+    catalog.fix(6003, "2026-05-12", upgraded, &["CVE-2026-0002"], &[], None);
+    let mut host = machine(OsFamily::Windows10, 19045, None, &[]);
+    host.os.release = Some("22H2".into());
+    assert_eq!(missing(&catalog.0, &host, None), [6001, 6002]);
+    host.applications.push(Application {
+        name: "Microsoft .NET Framework 4.8.1".into(),
+        version: Some("4.8.09032".into()),
+        publisher: Some("Microsoft Corporation".into()),
+        arch: None,
+        product_code: None,
+    });
+    assert_eq!(missing(&catalog.0, &host, None), [6001, 6003]);
+}
+
+#[test]
+fn a_renamed_dotnet_product_stays_one_cumulative_chain() {
+    let target = OsTarget {
+        family: OsFamily::Windows10,
+        release: Some("22H2".into()),
+        arch: Some(Arch::X64),
+        service_pack: None,
+        server_core: false,
+    };
+    let mut catalog = Builder::new();
+    catalog.product(
+        "Windows 10 Version 22H2 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        target.clone(),
+        &[],
+    );
+    // MSRC's name for the 4.8.1 line in 2022, and since 2023.
+    let old_name = catalog.product(
+        "Microsoft .NET Framework 4.8.1 on Windows 10 Version 22H2 for x64-based Systems",
+        ".net_framework",
+        ProductKind::Component,
+        target.clone(),
+        &["4.8.1"],
+    );
+    let new_name = catalog.product(
+        "Microsoft .NET Framework 3.5 AND 4.8.1 on Windows 10 Version 22H2 for x64-based Systems",
+        ".net_framework",
+        ProductKind::Component,
+        target,
+        &["3.5", "4.8.1"],
+    );
+    catalog.fix(7001, "2022-11-08", old_name, &["CVE-2022-0001"], &[], None);
+    catalog.fix(7002, "2023-02-14", new_name, &["CVE-2023-0001"], &[], None);
+    let mut host = machine(OsFamily::Windows10, 19045, None, &[]);
+    host.os.release = Some("22H2".into());
+    host.applications.push(Application {
+        name: "Microsoft .NET Framework 4.8.1".into(),
+        version: Some("4.8.09032".into()),
+        publisher: Some("Microsoft Corporation".into()),
+        arch: None,
+        product_code: None,
+    });
+    assert_eq!(missing(&catalog.0, &host, None), [7002]);
+    // As of a date before the rename, the old name's update is the one missing.
+    assert_eq!(missing(&catalog.0, &host, Some("2022-12-31")), [7001]);
+}
