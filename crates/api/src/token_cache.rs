@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use kbgap_auth::{AuthError, Issuer, Principal};
 
 /// How long a verified token is trusted without checking its signature again.
@@ -37,16 +36,6 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The `exp` claim of a token whose signature was just verified.
-fn expiry(token: &str) -> Option<u64> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("exp")?.as_u64()
-}
-
 impl VerifiedTokens {
     /// The principal of `token`: from the cache when it was verified recently, else verified
     /// by `issuer` (and remembered when valid).
@@ -58,20 +47,18 @@ impl VerifiedTokens {
             return Ok(entry.principal.clone());
         }
         let principal = issuer.verify(token)?;
-        if let Some(exp) = expiry(token) {
-            let until = exp.min(now + MAX_AGE.as_secs());
-            let mut entries = self.lock();
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(
-                token.to_string(),
-                Entry {
-                    principal: principal.clone(),
-                    until,
-                },
-            );
+        let until = principal.expires_at.min(now + MAX_AGE.as_secs());
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
         }
+        entries.insert(
+            token.to_string(),
+            Entry {
+                principal: principal.clone(),
+                until,
+            },
+        );
         Ok(principal)
     }
 

@@ -557,6 +557,8 @@ impl ExternalIssuers {
                 app_id,
                 permissions,
                 delegated,
+                // Validation requires `exp`.
+                expires_at: claims.get("exp").and_then(Value::as_u64).unwrap_or(0),
             },
             tenant: text("tid"),
             device_groups,

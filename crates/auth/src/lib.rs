@@ -89,6 +89,8 @@ pub struct Principal {
     /// Application permissions (`roles`) or delegated ones (`scp`).
     pub permissions: BTreeSet<String>,
     pub delegated: bool,
+    /// When the token stops being valid (its `exp`, Unix seconds).
+    pub expires_at: u64,
 }
 
 impl Principal {
@@ -341,6 +343,7 @@ impl Issuer {
             app_id: claims.appid,
             permissions,
             delegated,
+            expires_at: claims.exp,
         })
     }
 }
