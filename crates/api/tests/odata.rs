@@ -13,6 +13,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use kbgap_api::{AppState, router_with_page_size};
 use kbgap_auth::{DEFENDER_AUDIENCES, Issuer, generate_key_pem};
+use kbgap_store::conformance::{catalog, fleet};
 use kbgap_store::{ListQuery, Store};
 use kbgap_store_sqlite::SqliteStore;
 use proptest::prelude::*;
@@ -20,15 +21,6 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const CATALOG: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../catalog/tests/data/wesng-2020-03-11.zip"
-);
-const FLEET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo/fleet-2020-03.json");
-const WINDOWS_7: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../demo/7_sp1_x64_enterprise_en-us_A_systeminfo.txt"
-);
 const HOST: &str = "api.securitycenter.microsoft.com";
 
 const ALL: &[&str] = &[
@@ -65,18 +57,8 @@ async fn app(name: &str, page_size: u64) -> TestApp {
     let store = SqliteStore::connect(&format!("sqlite://{}", dir.0.join("kbgap.db").display()))
         .await
         .unwrap();
-    let batches = kbgap_catalog::parse_bytes(CATALOG, &std::fs::read(CATALOG).unwrap()).unwrap();
-    store.import_catalog(batches, &|_| {}).await.unwrap();
-    let mut machines = Vec::new();
-    for path in [FLEET, WINDOWS_7] {
-        match kbgap_inventory::parse(&std::fs::read(path).unwrap()).unwrap() {
-            kbgap_inventory::Parsed::Machines(list) => {
-                machines.extend(list.into_iter().map(|m| (m, path.to_string())))
-            }
-            other => panic!("{path}: expected machines, got {other:?}"),
-        }
-    }
-    store.ingest(machines).await.unwrap();
+    store.import_catalog(catalog(), &|_| {}).await.unwrap();
+    store.ingest(fleet()).await.unwrap();
     let issuer = Arc::new(Issuer::from_pem(&generate_key_pem(), "tenant", &[]).unwrap());
     let token = issuer
         .issue(

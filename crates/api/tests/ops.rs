@@ -2,7 +2,8 @@
 //! `POST /api/inventory` (permission, body limit, all-or-nothing), metrics on their own
 //! listener, and the readiness check.
 
-use std::collections::HashMap;
+mod support;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,91 +14,13 @@ use kbgap_auth::{DEFENDER_AUDIENCES, Issuer, generate_key_pem, generate_tenant_i
 use kbgap_store::Store;
 use kbgap_store::conformance::{catalog, fleet};
 use kbgap_store_sqlite::SqliteStore;
-use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use support::{Answer, request};
+use tokio::net::TcpListener;
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(path)
-}
-
-struct Answer {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-/// One HTTP/1.1 request on a fresh connection (`Connection: close`), read to the end.
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &[u8],
-) -> Answer {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some(token) = token {
-        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.unwrap();
-    // A server may answer (413) before the whole body is sent and close: that is fine.
-    let _ = stream.write_all(body).await;
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw).await;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect::<HashMap<_, _>>();
-    let body = if headers
-        .get("transfer-encoding")
-        .is_some_and(|t| t == "chunked")
-    {
-        unchunk(body)
-    } else {
-        body.to_string()
-    };
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn unchunk(mut text: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = text.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        text = &rest[size + 2..];
-    }
-    out
 }
 
 struct Server {
@@ -168,7 +91,7 @@ impl Server {
     }
 
     async fn get(&self, path: &str, token: &str) -> Answer {
-        http(self.addr, "GET", path, Some(token), b"").await
+        request(self.addr, "GET", path, Some(token), b"").await
     }
 
     async fn machine_count(&self) -> usize {
@@ -203,13 +126,13 @@ async fn an_application_past_its_limit_gets_429_and_others_are_unaffected() {
     }
     let refused = server.get(EDGE, &runaway).await;
     assert_eq!(refused.status, 429);
-    let retry: u64 = refused.headers["retry-after"].parse().unwrap();
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     let body = refused.json();
     assert_eq!(body["error"]["code"], "TooManyRequests");
     assert_eq!(
         body["error"]["target"].as_str(),
-        refused.headers.get("request-id").map(String::as_str)
+        refused.header("request-id")
     );
     assert_eq!(
         server.get(EDGE, &bystander).await.status,
@@ -236,7 +159,7 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
     .unwrap();
     let before = server.machine_count().await;
 
-    let forbidden = http(
+    let forbidden = request(
         server.addr,
         "POST",
         "/api/inventory",
@@ -252,7 +175,7 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
             .contains("Machine.ReadWrite.All")
     );
 
-    let posted = http(
+    let posted = request(
         server.addr,
         "POST",
         "/api/Inventory",
@@ -285,7 +208,7 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
     let good = br#"[{"host":"ok-1","os":{"name":"Microsoft Windows 10 Pro","build":18363,"release":"1909","architecture":"x64"},"installedKbs":[]}]"#;
     let broken = br#"[{"host":"ok-1","os":{"name":"Microsoft Windows 10 Pro","build":18363,"release":"1909","architecture":"x64"},"installedKbs":[]},
 {"host":"bad-2","os":{"build":"not a build"}}]"#;
-    let refused = http(server.addr, "POST", "/api/inventory", Some(&writer), broken).await;
+    let refused = request(server.addr, "POST", "/api/inventory", Some(&writer), broken).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.json()["error"]["code"], "BadRequest");
     assert!(
@@ -298,7 +221,7 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
     );
     assert_eq!(server.machine_count().await, before + 1);
     // The good machine alone is accepted: it was the second one that was refused.
-    let accepted = http(server.addr, "POST", "/api/inventory", Some(&writer), good).await;
+    let accepted = request(server.addr, "POST", "/api/inventory", Some(&writer), good).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(server.machine_count().await, before + 2);
 
@@ -306,7 +229,7 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
         "crates/inventory/tests/data/10_1809_x64_pro_en-us_20190307_qfe.txt",
     ))
     .unwrap();
-    let alone = http(server.addr, "POST", "/api/inventory", Some(&writer), &qfe).await;
+    let alone = request(server.addr, "POST", "/api/inventory", Some(&writer), &qfe).await;
     assert_eq!(alone.status, 400);
     assert!(
         alone.json()["error"]["message"]
@@ -317,12 +240,12 @@ async fn inventories_are_posted_with_the_write_permission_whole_or_not_at_all() 
 
     let huge = systeminfo.repeat(20);
     assert!(huge.len() > 64 * 1024);
-    let too_large = http(server.addr, "POST", "/api/inventory", Some(&writer), &huge).await;
+    let too_large = request(server.addr, "POST", "/api/inventory", Some(&writer), &huge).await;
     assert_eq!(too_large.status, 413);
     assert_eq!(too_large.json()["error"]["code"], "PayloadTooLarge");
     assert_eq!(server.machine_count().await, before + 2);
 
-    let nowhere = http(
+    let nowhere = request(
         server.addr,
         "POST",
         "/api/machines",
@@ -359,13 +282,20 @@ async fn metrics_count_routes_on_their_own_listener_and_readiness_follows_the_st
         404
     );
     assert_eq!(
-        http(server.addr, "GET", "/readyz", None, b"").await.status,
+        request(server.addr, "GET", "/readyz", None, b"")
+            .await
+            .status,
         200
     );
 
-    let scraped = http(server.metrics_addr, "GET", "/metrics", None, b"").await;
+    let scraped = request(server.metrics_addr, "GET", "/metrics", None, b"").await;
     assert_eq!(scraped.status, 200);
-    assert!(scraped.headers["content-type"].starts_with("text/plain; version=0.0.4"));
+    assert!(
+        scraped
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
     let text = scraped.body;
     assert!(
         text.contains(r#"kbgap_http_requests_total{route="/api/Software/{id}/getmissingkbs",method="GET",status="200"} 3"#),
@@ -387,17 +317,23 @@ async fn metrics_count_routes_on_their_own_listener_and_readiness_follows_the_st
     assert!(text.contains(r#"kbgap_http_request_duration_seconds_count{route="/api/Software/{id}/getmissingkbs",method="GET"} 4"#));
     // The API listener does not serve the metrics.
     assert_eq!(
-        http(server.addr, "GET", "/metrics", None, b"").await.status,
+        request(server.addr, "GET", "/metrics", None, b"")
+            .await
+            .status,
         404
     );
 
     server.store.close().await;
     assert_eq!(
-        http(server.addr, "GET", "/readyz", None, b"").await.status,
+        request(server.addr, "GET", "/readyz", None, b"")
+            .await
+            .status,
         503
     );
     assert_eq!(
-        http(server.addr, "GET", "/healthz", None, b"").await.status,
+        request(server.addr, "GET", "/healthz", None, b"")
+            .await
+            .status,
         200
     );
 }

@@ -1,5 +1,5 @@
 //! A real server for the TVM tests: a fresh SQLite file holding the demo catalog (WES-NG as
-//! of 2020-03-11) and the demo fleet, the API served on a loopback socket, and a minimal
+//! of 2020-03-11) and the demo fleet (the conformance suite's `catalog()` and `fleet()`), the API served on a loopback socket, and a minimal
 //! HTTP/1.1 client, so that requests go through the same listener, middleware and bytes a
 //! client sees.
 
@@ -11,20 +11,11 @@ use std::time::Duration;
 use kbgap_api::{AppState, router};
 use kbgap_auth::{Claims, DEFENDER_AUDIENCES, Issuer, generate_key_pem, now};
 use kbgap_store::Store;
+use kbgap_store::conformance::{catalog, fleet};
 use kbgap_store_sqlite::SqliteStore;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const CATALOG: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../catalog/tests/data/wesng-2020-03-11.zip"
-);
-const FLEET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo/fleet-2020-03.json");
-const WINDOWS_7: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../demo/7_sp1_x64_enterprise_en-us_A_systeminfo.txt"
-);
 
 pub const EDGE: &str = "microsoft-_-edge";
 /// March 2020's cumulative update, the one KB the demo's 1909 machines miss.
@@ -76,19 +67,8 @@ impl TestServer {
         let store = SqliteStore::connect(&format!("sqlite://{}", dir.join("kbgap.db").display()))
             .await
             .unwrap();
-        let batches =
-            kbgap_catalog::parse_bytes(CATALOG, &std::fs::read(CATALOG).unwrap()).unwrap();
-        store.import_catalog(batches, &|_| {}).await.unwrap();
-        let mut machines = Vec::new();
-        for path in [FLEET, WINDOWS_7] {
-            match kbgap_inventory::parse(&std::fs::read(path).unwrap()).unwrap() {
-                kbgap_inventory::Parsed::Machines(list) => {
-                    machines.extend(list.into_iter().map(|m| (m, path.to_string())))
-                }
-                other => panic!("{path}: expected machines, got {other:?}"),
-            }
-        }
-        store.ingest(machines).await.unwrap();
+        store.import_catalog(catalog(), &|_| {}).await.unwrap();
+        store.ingest(fleet()).await.unwrap();
         let issuer = Arc::new(Issuer::from_pem(&generate_key_pem(), "tenant", &[]).unwrap());
         let app = router(AppState {
             store: store.clone(),
@@ -165,45 +145,7 @@ impl TestServer {
         token: Option<&str>,
         body: &[u8],
     ) -> Answer {
-        let mut stream = TcpStream::connect(self.addr).await.unwrap();
-        let mut request = format!(
-            "{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if let Some(token) = token {
-            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        stream.write_all(body).await.unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let text = String::from_utf8(raw).expect("UTF-8 answer");
-        let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|s| s.parse().ok())
-            .expect("a status line");
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let chunked = headers
-            .iter()
-            .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-        let body = if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        request(self.addr, method, path_and_query, token, body).await
     }
 
     /// The demo's Windows 10 1909 machine `WS-1909-01`.
@@ -249,6 +191,56 @@ impl TestServer {
             out.push(value);
         }
         out.join("/")
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`) to `addr`, read to the
+/// end.
+pub async fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Answer {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut head = format!(
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // A server may answer (413) before the whole body is sent, and close: the answer counts.
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8(raw).expect("UTF-8 answer");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Answer {
+        status,
+        headers,
+        body,
     }
 }
 
