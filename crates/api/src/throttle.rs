@@ -39,16 +39,13 @@ impl Window {
         }
     }
 
-    /// Counts a call if the window (of `length`) has room; else the time until it resets.
-    fn admit(&mut self, now: Instant, length: Duration, limit: u32) -> Result<(), Duration> {
+    /// Nothing when the window (of `length`, restarted if it has run out) has room for one
+    /// more call; else the time until it restarts.
+    fn wait(&mut self, now: Instant, length: Duration, limit: u32) -> Option<Duration> {
         if now.duration_since(self.started) >= length {
             *self = Window::new(now);
         }
-        if self.calls >= limit {
-            return Err(length - now.duration_since(self.started));
-        }
-        self.calls += 1;
-        Ok(())
+        (self.calls >= limit).then(|| length - now.duration_since(self.started))
     }
 }
 
@@ -77,29 +74,20 @@ impl Throttle {
             .windows
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (minute, hour) = windows
-            .entry(app.to_string())
-            .or_insert_with(|| (Window::new(now), Window::new(now)));
-        // Check both before counting, so a refused call uses up neither window.
-        let minute_room = minute.calls < self.limits.per_minute
-            || now.duration_since(minute.started) >= Duration::from_secs(60);
-        let hour_room = hour.calls < self.limits.per_hour
-            || now.duration_since(hour.started) >= Duration::from_secs(3600);
-        let wait = |window: &mut Window, length: u64, limit: u32| {
-            window
-                .admit(now, Duration::from_secs(length), limit)
-                .err()
-                .map(|d| d.as_secs().max(1))
-        };
-        match (minute_room, hour_room) {
-            (true, true) => {
-                let _ = minute.admit(now, Duration::from_secs(60), self.limits.per_minute);
-                let _ = hour.admit(now, Duration::from_secs(3600), self.limits.per_hour);
-                Ok(())
-            }
-            (false, _) => Err(wait(minute, 60, self.limits.per_minute).unwrap_or(1)),
-            (true, false) => Err(wait(hour, 3600, self.limits.per_hour).unwrap_or(1)),
+        if !windows.contains_key(app) {
+            windows.insert(app.to_string(), (Window::new(now), Window::new(now)));
         }
+        let (minute, hour) = windows.get_mut(app).expect("inserted above");
+        // Check both before counting, so a refused call uses up neither window.
+        let wait = minute
+            .wait(now, Duration::from_secs(60), self.limits.per_minute)
+            .or_else(|| hour.wait(now, Duration::from_secs(3600), self.limits.per_hour));
+        if let Some(wait) = wait {
+            return Err(wait.as_secs().max(1));
+        }
+        minute.calls += 1;
+        hour.calls += 1;
+        Ok(())
     }
 }
 
