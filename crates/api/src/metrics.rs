@@ -113,8 +113,8 @@ impl Metrics {
 /// route share one label.
 pub(crate) fn route_label(method: &Method, path: &str, status: u16) -> String {
     if let Some(below) = path.strip_prefix("/api/") {
-        return match crate::routes::find(method, below) {
-            Some((route, _)) => format!("/api{}", route.path),
+        return match crate::routes::template(method, below) {
+            Some(template) => format!("/api{template}"),
             None => "unmatched".into(),
         };
     }

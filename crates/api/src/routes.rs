@@ -333,6 +333,24 @@ fn literal_matches(pattern: &str, segment: &str) -> bool {
 
 /// The route `method path` (path below `/api`) names, and its parameters in order.
 pub(crate) fn find(method: &Method, path: &str) -> Option<(&'static Route, Vec<String>)> {
+    let segments = segments(path);
+    let route = route_of(method, &segments)?;
+    let params = pattern(route)
+        .zip(&segments)
+        .filter(|(p, _)| p.starts_with('{'))
+        .map(|(_, s)| s.to_string())
+        .collect();
+    Some((route, params))
+}
+
+/// The template of the route `method path` names (`/Software/{id}/getmissingkbs`), without
+/// extracting its parameters: what metrics label a request with.
+pub(crate) fn template(method: &Method, path: &str) -> Option<&'static str> {
+    route_of(method, &segments(path)).map(|route| route.path)
+}
+
+/// The segments of a path below `/api`, without a leading `v1.0`.
+fn segments(path: &str) -> Vec<&str> {
     let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if segments
         .first()
@@ -340,24 +358,22 @@ pub(crate) fn find(method: &Method, path: &str) -> Option<(&'static Route, Vec<S
     {
         segments.remove(0);
     }
-    // Nothing is allocated per route tried: the getmissingkbs calls are the hot path.
-    ROUTES.iter().find_map(|route| {
-        if route.method != *method {
-            return None;
-        }
-        let pattern = route.path.split('/').filter(|s| !s.is_empty());
-        if pattern.clone().count() != segments.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (p, s) in pattern.zip(&segments) {
-            if p.starts_with('{') {
-                params.push(s.to_string());
-            } else if !literal_matches(p, s) {
-                return None;
-            }
-        }
-        Some((route, params))
+    segments
+}
+
+fn pattern(route: &Route) -> impl Iterator<Item = &'static str> + Clone {
+    route.path.split('/').filter(|s| !s.is_empty())
+}
+
+/// Nothing is allocated per route tried: the getmissingkbs calls are the hot path.
+fn route_of(method: &Method, segments: &[&str]) -> Option<&'static Route> {
+    ROUTES.iter().find(|route| {
+        let pattern = pattern(route);
+        route.method == *method
+            && pattern.clone().count() == segments.len()
+            && pattern
+                .zip(segments)
+                .all(|(p, s)| p.starts_with('{') || literal_matches(p, s))
     })
 }
 
