@@ -13,11 +13,7 @@ use crate::error::InventoryError;
 
 /// Decodes and parses a kbgap JSON inventory.
 pub fn parse(bytes: &[u8]) -> Result<Vec<MachineInventory>, InventoryError> {
-    let text = crate::decode(bytes);
-    if text.trim().is_empty() {
-        return Err(InventoryError::Empty);
-    }
-    parse_text(&text)
+    parse_text(&crate::decode_nonempty(bytes)?)
 }
 
 /// Parses one object, an array of objects, or JSON lines (one object per line).

@@ -67,6 +67,15 @@ pub enum Parsed {
     },
 }
 
+/// Decodes `bytes`; a file of nothing but whitespace is an error, whatever its format.
+pub(crate) fn decode_nonempty(bytes: &[u8]) -> Result<String, InventoryError> {
+    let text = decode(bytes);
+    if text.trim().is_empty() {
+        return Err(InventoryError::Empty);
+    }
+    Ok(text)
+}
+
 /// Which format `bytes` are in, or `None` when they are none of kbgap's.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     detect_text(&decode(bytes))
@@ -74,10 +83,7 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
 
 /// Decodes, detects the format and parses.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
-    let text = decode(bytes);
-    if text.trim().is_empty() {
-        return Err(InventoryError::Empty);
-    }
+    let text = decode_nonempty(bytes)?;
     match detect_text(&text) {
         Some(format) => parse_text(format, &text),
         None => Err(InventoryError::Unrecognized {
@@ -89,11 +95,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
 /// Decodes and parses `bytes` as `format`, without detection (for a caller that was told the
 /// format on its command line).
 pub fn parse_as(format: Format, bytes: &[u8]) -> Result<Parsed, InventoryError> {
-    let text = decode(bytes);
-    if text.trim().is_empty() {
-        return Err(InventoryError::Empty);
-    }
-    parse_text(format, &text)
+    parse_text(format, &decode_nonempty(bytes)?)
 }
 
 fn parse_text(format: Format, text: &str) -> Result<Parsed, InventoryError> {

@@ -114,11 +114,7 @@ fn is_tables(object: &Map<String, Value>) -> bool {
 
 /// Decodes and parses osquery results (either shape).
 pub fn parse(bytes: &[u8]) -> Result<Vec<MachineInventory>, InventoryError> {
-    let text = crate::decode(bytes);
-    if text.trim().is_empty() {
-        return Err(InventoryError::Empty);
-    }
-    parse_text(&text)
+    parse_text(&crate::decode_nonempty(bytes)?)
 }
 
 /// Parses osquery results (either shape) from text.

@@ -35,11 +35,7 @@ pub struct HotfixTable {
 
 /// Decodes and parses a qfe table.
 pub fn parse(bytes: &[u8]) -> Result<HotfixTable, InventoryError> {
-    let text = crate::decode(bytes);
-    if text.trim().is_empty() {
-        return Err(InventoryError::Empty);
-    }
-    parse_text(&text)
+    parse_text(&crate::decode_nonempty(bytes)?)
 }
 
 const HOTFIX_ID: &str = "HotFixID";

@@ -54,11 +54,7 @@ impl Systeminfo {
 
 /// Decodes and parses a systeminfo (list or CSV form), keeping the hotfix-list counts.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Systeminfo>, InventoryError> {
-    let text = crate::decode(bytes);
-    if text.trim().is_empty() {
-        return Err(InventoryError::Empty);
-    }
-    parse_text(&text)
+    parse_text(&crate::decode_nonempty(bytes)?)
 }
 
 /// Parses decoded systeminfo text: one machine for the list form, one per data row for CSV.
