@@ -680,6 +680,27 @@ fn a_release_listed_only_as_server_core_is_the_machines_os() {
     assert_eq!(missing(&catalog.0, &host(25398, "23H2"), None), [5002]);
 }
 
+fn win10_22h2_target() -> OsTarget {
+    OsTarget {
+        family: OsFamily::Windows10,
+        release: Some("22H2".into()),
+        arch: Some(Arch::X64),
+        service_pack: None,
+        server_core: false,
+    }
+}
+
+/// The program entry of .NET Framework 4.8.1, as an application inventory lists it.
+fn dotnet_481_program() -> Application {
+    Application {
+        name: "Microsoft .NET Framework 4.8.1".into(),
+        version: Some("4.8.09032".into()),
+        publisher: Some("Microsoft Corporation".into()),
+        arch: None,
+        product_code: None,
+    }
+}
+
 #[test]
 fn a_newer_dotnet_4x_replaces_the_inbox_one_and_older_frameworks_stay() {
     use crate::products::dotnet_versions;
@@ -695,13 +716,7 @@ fn a_newer_dotnet_4x_replaces_the_inbox_one_and_older_frameworks_stay() {
 
     // On a Windows 10 22H2 machine whose inventory lists 4.8.1, the "3.5 AND 4.8.1" update
     // is missing and the in-box "3.5 AND 4.8" one is not.
-    let target = OsTarget {
-        family: OsFamily::Windows10,
-        release: Some("22H2".into()),
-        arch: Some(Arch::X64),
-        service_pack: None,
-        server_core: false,
-    };
+    let target = win10_22h2_target();
     let mut catalog = Builder::new();
     let os = catalog.product(
         "Windows 10 Version 22H2 for x64-based Systems",
@@ -730,25 +745,13 @@ fn a_newer_dotnet_4x_replaces_the_inbox_one_and_older_frameworks_stay() {
     let mut host = machine(OsFamily::Windows10, 19045, None, &[]);
     host.os.release = Some("22H2".into());
     assert_eq!(missing(&catalog.0, &host, None), [6001, 6002]);
-    host.applications.push(Application {
-        name: "Microsoft .NET Framework 4.8.1".into(),
-        version: Some("4.8.09032".into()),
-        publisher: Some("Microsoft Corporation".into()),
-        arch: None,
-        product_code: None,
-    });
+    host.applications.push(dotnet_481_program());
     assert_eq!(missing(&catalog.0, &host, None), [6001, 6003]);
 }
 
 #[test]
 fn a_renamed_dotnet_product_stays_one_cumulative_chain() {
-    let target = OsTarget {
-        family: OsFamily::Windows10,
-        release: Some("22H2".into()),
-        arch: Some(Arch::X64),
-        service_pack: None,
-        server_core: false,
-    };
+    let target = win10_22h2_target();
     let mut catalog = Builder::new();
     catalog.product(
         "Windows 10 Version 22H2 for x64-based Systems",
@@ -776,13 +779,7 @@ fn a_renamed_dotnet_product_stays_one_cumulative_chain() {
     catalog.fix(7002, "2023-02-14", new_name, &["CVE-2023-0001"], &[], None);
     let mut host = machine(OsFamily::Windows10, 19045, None, &[]);
     host.os.release = Some("22H2".into());
-    host.applications.push(Application {
-        name: "Microsoft .NET Framework 4.8.1".into(),
-        version: Some("4.8.09032".into()),
-        publisher: Some("Microsoft Corporation".into()),
-        arch: None,
-        product_code: None,
-    });
+    host.applications.push(dotnet_481_program());
     assert_eq!(missing(&catalog.0, &host, None), [7002]);
     // As of a date before the rename, the old name's update is the one missing.
     assert_eq!(missing(&catalog.0, &host, Some("2022-12-31")), [7001]);
