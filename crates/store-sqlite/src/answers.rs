@@ -126,11 +126,14 @@ impl Answers {
     }
 }
 
-/// The watcher of one database file, started by the first cached answer (a one-shot command
-/// never needs it) and stopped by [`Watcher::stop`].
+/// The watcher of one database file, started by the second question asked of the store (the
+/// first is computed from the database whatever happens, so a one-shot command, which asks
+/// one, never opens the watcher's connection) and stopped by [`Watcher::stop`].
 #[derive(Debug)]
 pub(crate) struct Watcher {
     options: SqliteConnectOptions,
+    /// Set by the first question: from the next one on, answers may come from memory.
+    asked: AtomicBool,
     /// Set once the watcher was started (or could not be): the check on every request.
     started: AtomicBool,
     running: tokio::sync::Mutex<Option<Running>>,
@@ -146,14 +149,16 @@ impl Watcher {
     pub(crate) fn new(options: SqliteConnectOptions) -> Watcher {
         Watcher {
             options,
+            asked: AtomicBool::new(false),
             started: AtomicBool::new(false),
             running: tokio::sync::Mutex::new(None),
         }
     }
 
-    /// Starts watching for `answers`, unless already started.
+    /// Starts watching for `answers` before a question may be answered from memory, unless
+    /// already started. Starting drops every answer kept so far.
     pub(crate) async fn ensure_started(&self, answers: &Arc<Answers>) {
-        if self.started.load(Ordering::Acquire) {
+        if self.started.load(Ordering::Acquire) || !self.asked.swap(true, Ordering::AcqRel) {
             return;
         }
         let mut running = self.running.lock().await;
