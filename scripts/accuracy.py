@@ -76,10 +76,11 @@ HAND_NOTES = {
             "Windows Update listed this out-of-band Internet Explorer update (2018-12-19) next to the February "
             "2019 Monthly Rollup KB4486563, while listing neither January's nor February's Internet Explorer "
             "cumulative update (KB4480965, KB4486474), which the machine does not have either: it offers the "
-            "Internet Explorer fixes of those months through the rollup, and its own metadata does not link the "
-            "out-of-band update to them. MSRC does (KB4480965 supersedes KB4483187), and the one vulnerability "
-            "KB4483187 fixes here, CVE-2018-8653, is fixed along the rollup's chain: installing KB4486563 leaves "
-            "nothing of it open, so kbgap, like Defender, names one KB for the chain. Counted as an FN, closed"
+            "Internet Explorer fixes of those months through the rollups, and the only updates MSRC names as "
+            "superseding the out-of-band one are those Internet Explorer updates (KB4480965 supersedes KB4483187). "
+            "kbgap follows the same rule: a stand-alone update of the rollup era is replaced by what MSRC says "
+            "supersedes it, and by later updates of the same kind, only when one of those is itself reported or "
+            "installed; an installed rollup of that month or later contains them and closes it"
         ),
         "checks": [
             ("the Windows 7 truth file lists KB4483187 and KB4486563, and neither KB4480965 nor KB4486474",
@@ -820,10 +821,17 @@ def render(ctx, results, sensitivity, dropped, wes, binary, fixture_name):
     for m in results:
         s, cat = m["kbgap"], m["cat"]
         w(f"### {m['host']} ({m['os']})\n")
+        notes = [(kb, check_note(kb, ctx)) for kb in sorted(s["tp"], key=int)]
+        notes = [(kb, note) for kb, note in notes if note]
         if not s["fn"] and not s["fp"]:
             w("No disagreement: kbgap reports exactly the truth"
               + (", which is empty: Windows Update listed no security update the catalog knows." if not m["truth_scored"] else ".")
               + "\n")
+        for kb, note in notes:
+            w(f"- **TP KB{kb}** {describe(kb, m)}. {note}")
+        if not s["fn"] and not s["fp"]:
+            if notes:
+                w("")
             continue
         for kb in sorted(s["fn"], key=int):
             why = explain_closed(kb, s, cat, "kbgap") if kb in s["closed"] else "Not closed by any reported KB: a miss."

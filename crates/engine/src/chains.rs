@@ -13,14 +13,22 @@
 //! product that month, and either no other update ties it or it names a predecessor (a
 //! Security-only update ties its rollup but never supersedes anything). Then:
 //! - each month's cumulative updates supersede the previous month's;
+//! - of one month's cumulative updates, one that fixes every product another fixes, and
+//!   more, contains it: the Monthly Rollup (OS and Internet Explorer) contains that month's
+//!   Internet Explorer cumulative update, so an installed rollup closes what that update
+//!   supersedes (an out-of-band Internet Explorer fix it replaced, say);
 //! - on Windows 10 and later, where every update of the OS line is cumulative (servicing
 //!   stack updates are prerequisites of the next LCU), they also supersede every other
 //!   update of the product from earlier months;
 //! - on Windows 7 to 8.1, they supersede the individual updates of the years before the
 //!   rollup model, which the rollups absorbed; later stand-alone updates (out-of-band fixes,
 //!   Security-only updates) are not cumulative content and stay on their own.
+//!
+//! The stand-alone updates of the rollup era are also returned: what replaces them for
+//! reporting follows a narrower rule than the chains (see `assess`), because Windows Update
+//! lists an out-of-band update whose only stated successors are not themselves offered.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use kbgap_domain::{Date, Kb, OsFamily, OsTarget, ProductKind};
 
@@ -31,14 +39,33 @@ fn rollup_model_start() -> Date {
     Date::new(2016, 10, 1).expect("valid date")
 }
 
-/// `(newer, older)` pairs: `newer` is a later cumulative update of a product `older` was an
-/// update of.
-pub(crate) fn inferred_edges(
-    catalog: &CatalogSlice,
-    fixes: &[&Fix],
-    selected: &[usize],
-) -> Vec<(Kb, Kb)> {
-    let mut edges = Vec::new();
+/// What the cumulative chains of a machine's products say beyond MSRC's supersedence.
+#[derive(Default)]
+pub(crate) struct InferredChains {
+    /// `(newer, older)` pairs: `newer` is a later cumulative update of a product `older` was
+    /// an update of.
+    pub(crate) edges: Vec<(Kb, Kb)>,
+    /// Updates of Windows 7 to 8.1 products, released in the rollup era, that are neither a
+    /// month's cumulative update nor a Security-only one: out-of-band and other stand-alone
+    /// fixes, which no later cumulative update absorbs.
+    pub(crate) stand_alone: HashSet<Kb>,
+    /// The machine's products each KB fixes: updates of one kind (the Internet Explorer
+    /// cumulative updates, the Monthly Rollups) fix the same ones.
+    pub(crate) kinds: HashMap<Kb, BTreeSet<usize>>,
+}
+
+/// Infers the cumulative chains of the selected products.
+pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) -> InferredChains {
+    let mut inferred = InferredChains::default();
+    for fix in fixes.iter().filter(|f| selected.contains(&f.product)) {
+        inferred
+            .kinds
+            .entry(fix.kb)
+            .or_default()
+            .insert(fix.product);
+    }
+    // A KB that is a month's cumulative update on any chain is not stand-alone.
+    let mut cumulative_anywhere: HashSet<Kb> = HashSet::new();
     for chain in chains(catalog, selected) {
         let info = &catalog.products[chain[0]];
         let fully_cumulative = info
@@ -62,6 +89,17 @@ pub(crate) fn inferred_edges(
         let mut pending: Vec<Kb> = legacy;
         for fixes_of_month in months.values() {
             let cumulative = cumulative_of_month(fixes_of_month);
+            if !fully_cumulative {
+                inferred.stand_alone.extend(
+                    fixes_of_month
+                        .iter()
+                        .filter(|f| {
+                            !cumulative.contains(&f.kb) && !is_security_only(f.sub_type.as_deref())
+                        })
+                        .map(|f| f.kb),
+                );
+            }
+            cumulative_anywhere.extend(cumulative.iter().copied());
             if cumulative.is_empty() {
                 if fully_cumulative {
                     pending.extend(fixes_of_month.iter().map(|f| f.kb));
@@ -69,11 +107,21 @@ pub(crate) fn inferred_edges(
                 continue;
             }
             for &newer in &cumulative {
-                edges.extend(
+                inferred.edges.extend(
                     pending
                         .iter()
                         .filter(|&&older| older != newer)
                         .map(|&older| (newer, older)),
+                );
+                let products = &inferred.kinds[&newer];
+                inferred.edges.extend(
+                    cumulative
+                        .iter()
+                        .filter(|&&other| {
+                            let others = &inferred.kinds[&other];
+                            products.len() > others.len() && products.is_superset(others)
+                        })
+                        .map(|&other| (newer, other)),
                 );
             }
             pending = cumulative.clone();
@@ -87,7 +135,10 @@ pub(crate) fn inferred_edges(
             }
         }
     }
-    edges
+    inferred
+        .stand_alone
+        .retain(|kb| !cumulative_anywhere.contains(kb));
+    inferred
 }
 
 /// The selected products whose updates form one cumulative chain: each product alone,

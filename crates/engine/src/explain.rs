@@ -177,7 +177,32 @@ pub fn explain(
             };
             (verdict, steps)
         }
-        Some(_) if reported.contains(&kb) => (Verdict::Missing, Vec::new()),
+        Some(_) if reported.contains(&kb) => {
+            // A stand-alone update that later ones supersede is reported because none of them
+            // is: show the way to the newest of them.
+            let successors = |k: Kb| -> Vec<Kb> {
+                evaluation
+                    .superseded_by
+                    .get(&k)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&newer| evaluation.replaces_stand_alone(newer, k))
+                    .collect()
+            };
+            let steps = if evaluation.stand_alone.contains(&kb) {
+                let ends = chain_ends(kb, &successors);
+                path_to_any(kb, &ends, successors)
+                    .unwrap_or_default()
+                    .windows(2)
+                    .rev()
+                    .map(|w| step(w[1], w[0]))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (Verdict::Missing, steps)
+        }
         Some(_) => {
             let up = path_to_any(kb, &reported, |k| {
                 evaluation
@@ -332,6 +357,21 @@ fn path(starts: impl IntoIterator<Item = Kb>, target: Kb, next: impl Fn(Kb) -> V
         .unwrap_or_default()
 }
 
+/// The updates with no successor that `kb` leads to along `next`, `kb` excluded.
+fn chain_ends(kb: Kb, next: &impl Fn(Kb) -> Vec<Kb>) -> BTreeSet<Kb> {
+    let mut seen = HashSet::from([kb]);
+    let mut stack = vec![kb];
+    let mut ends = BTreeSet::new();
+    while let Some(k) = stack.pop() {
+        let newer = next(k);
+        if newer.is_empty() && k != kb {
+            ends.insert(k);
+        }
+        stack.extend(newer.into_iter().filter(|&n| seen.insert(n)));
+    }
+    ends
+}
+
 fn path_to_any(start: Kb, targets: &BTreeSet<Kb>, next: impl Fn(Kb) -> Vec<Kb>) -> Option<Vec<Kb>> {
     let targets: HashSet<Kb> = targets.iter().copied().collect();
     bfs(start, &targets, &next)
@@ -395,8 +435,12 @@ fn summarize(
         format!(": {}", steps.join("; "))
     };
     match verdict {
-        Verdict::Missing => format!(
+        Verdict::Missing if chain.is_empty() => format!(
             "KB{kb} is missing: it fixes {open} open vulnerabilities on {}, and no installed update fixes them or supersedes it.",
+            names.join(", ")
+        ),
+        Verdict::Missing => format!(
+            "KB{kb} is missing: it fixes {open} open vulnerabilities on {}, and no installed update fixes them or supersedes it. Later updates supersede it{via}, but none of them is reported or installed (the rollups reported instead are of another kind), so it is reported itself, as Windows Update offers it.",
             names.join(", ")
         ),
         Verdict::SupersededByMissing { reported } => {

@@ -129,6 +129,10 @@ pub(crate) struct Evaluation<'a> {
     pub(crate) supersedes: HashMap<Kb, HashSet<Kb>>,
     /// The (newer, older) pairs that only the inferred cumulative chains supply.
     pub(crate) inferred: HashSet<(Kb, Kb)>,
+    /// Stand-alone updates of the rollup era (out-of-band fixes): see [`replacement_of`].
+    pub(crate) stand_alone: HashSet<Kb>,
+    /// The machine's products each KB fixes.
+    pub(crate) kinds: HashMap<Kb, BTreeSet<usize>>,
     /// older → the newer KBs of this machine's products that supersede it.
     pub(crate) superseded_by: HashMap<Kb, Vec<Kb>>,
     /// Installed KBs: the inventory's, and the updates its application list names (Office
@@ -172,8 +176,9 @@ impl<'a> Evaluation<'a> {
                 }
             }
         }
+        let chains = chains::infer(catalog, &fixes, &selected);
         let mut inferred = HashSet::new();
-        for (newer, older) in chains::inferred_edges(catalog, &fixes, &selected) {
+        for (newer, older) in chains.edges {
             if supersedes.entry(newer).or_default().insert(older) {
                 inferred.insert((newer, older));
             }
@@ -207,12 +212,23 @@ impl<'a> Evaluation<'a> {
             fixes,
             supersedes,
             inferred,
+            stand_alone: chains.stand_alone,
+            kinds: chains.kinds,
             superseded_by,
             installed,
             builds,
             reached,
             covered,
         }
+    }
+}
+
+impl Evaluation<'_> {
+    /// Whether `newer` replaces `older` on the way from a stand-alone update to what is
+    /// reported instead ([`replacement_of`]): by MSRC's word, or as a later update of the
+    /// same kind.
+    pub(crate) fn replaces_stand_alone(&self, newer: Kb, older: Kb) -> bool {
+        !self.inferred.contains(&(newer, older)) || self.kinds.get(&newer) == self.kinds.get(&older)
     }
 }
 
@@ -277,9 +293,11 @@ pub fn assess(
     // rollup, its security-only twin, an IE cumulative update), so the preferred one per
     // month leads, through its chain, to a KB to report. Fixes of different months that no
     // supersedence joins (an out-of-band update and a later rollup) are each reported, as
-    // Windows Update offers both.
+    // Windows Update offers both. A stand-alone update of the rollup era is decided after
+    // the others, by `replacement_of`.
     let mut heads: HashMap<Kb, Kb> = HashMap::new();
     let mut chosen: BTreeMap<Kb, (BTreeSet<usize>, BTreeSet<String>)> = BTreeMap::new();
+    let mut stand_alone: Vec<(Kb, usize, &str)> = Vec::new();
     for ((product, vulnerability), candidates) in &fixers {
         if candidates.iter().any(|f| covered.contains(&f.kb)) {
             continue;
@@ -294,13 +312,36 @@ pub fn assess(
                 *entry = fix.kb;
             }
         }
-        let reported: BTreeSet<Kb> = per_month
-            .values()
-            .map(|&kb| head_of(kb, superseded_by, &mut heads, &preference))
-            .collect();
+        let mut reported: BTreeSet<Kb> = BTreeSet::new();
+        for &kb in per_month.values() {
+            if evaluation.stand_alone.contains(&kb) {
+                stand_alone.push((kb, *product, vulnerability));
+            } else {
+                reported.insert(head_of(
+                    kb,
+                    superseded_by,
+                    &mut heads,
+                    &preference,
+                    |_, _| true,
+                ));
+            }
+        }
         for kb in reported {
             let entry = chosen.entry(kb).or_default();
             entry.0.insert(*product);
+            entry.1.insert(vulnerability.to_string());
+        }
+    }
+    if !stand_alone.is_empty() {
+        // Newest first, so that a stand-alone update replaced by a newer stand-alone one
+        // finds it already decided.
+        stand_alone.sort_by_key(|&(kb, ..)| std::cmp::Reverse(preference(kb)));
+        let mut own_heads: HashMap<Kb, Kb> = HashMap::new();
+        for (kb, product, vulnerability) in stand_alone {
+            let head = replacement_of(kb, &evaluation, &mut own_heads, &preference);
+            let report = if chosen.contains_key(&head) { head } else { kb };
+            let entry = chosen.entry(report).or_default();
+            entry.0.insert(product);
             entry.1.insert(vulnerability.to_string());
         }
     }
@@ -360,14 +401,39 @@ fn closure(start: &HashSet<Kb>, supersedes: &HashMap<Kb, HashSet<Kb>>) -> HashSe
     seen
 }
 
-/// The newest update reachable from `kb` through "superseded by" edges (the head of its
-/// chain), memoized. Where a chain forks (a rollup and a security-only update of the same
-/// month), the preferred end wins.
+/// What replaces a stand-alone update of the rollup era (an out-of-band fix) in the answer:
+/// the head of its chain through the supersedence MSRC states, and through inferred
+/// cumulative steps only between updates of one kind. When that head is not itself reported
+/// (a later IE cumulative update, whose Monthly Rollup is reported instead), the stand-alone
+/// update is reported: Windows Update offers it, as nothing it knows as a successor is offered
+/// or installed. The caller compares the head with what is reported.
+///
+/// The rollups do contain the fix, and an installed one closes it (coverage follows every
+/// chain); only the choice of what to report differs.
+fn replacement_of<P: Ord>(
+    kb: Kb,
+    evaluation: &Evaluation<'_>,
+    memo: &mut HashMap<Kb, Kb>,
+    preference: &impl Fn(Kb) -> P,
+) -> Kb {
+    head_of(
+        kb,
+        &evaluation.superseded_by,
+        memo,
+        preference,
+        |newer, older| evaluation.replaces_stand_alone(newer, older),
+    )
+}
+
+/// The newest update reachable from `kb` through "superseded by" edges that `follow`
+/// accepts (the head of its chain), memoized. Where a chain forks (a rollup and a
+/// security-only update of the same month), the preferred end wins.
 fn head_of<P: Ord>(
     kb: Kb,
     superseded_by: &HashMap<Kb, Vec<Kb>>,
     memo: &mut HashMap<Kb, Kb>,
     preference: &impl Fn(Kb) -> P,
+    follow: impl Fn(Kb, Kb) -> bool,
 ) -> Kb {
     if let Some(&head) = memo.get(&kb) {
         return head;
@@ -376,14 +442,18 @@ fn head_of<P: Ord>(
     let mut stack = vec![kb];
     let mut best: Option<Kb> = None;
     while let Some(current) = stack.pop() {
-        let newer = superseded_by
+        let mut newer = superseded_by
             .get(&current)
             .map(Vec::as_slice)
-            .unwrap_or_default();
-        if newer.is_empty() && best.is_none_or(|b| preference(current) > preference(b)) {
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|&next| follow(next, current))
+            .peekable();
+        if newer.peek().is_none() && best.is_none_or(|b| preference(current) > preference(b)) {
             best = Some(current);
         }
-        for &next in newer {
+        for next in newer {
             if seen.insert(next) {
                 stack.push(next);
             }

@@ -8,7 +8,7 @@ use kbgap_domain::{
     ProductKind, SoftwareId,
 };
 
-use crate::{AssessOptions, CatalogSlice, Fix, UpdateMeta, assess};
+use crate::{AssessOptions, CatalogSlice, Fix, UpdateMeta, Verdict, assess, explain};
 
 fn kb(n: u32) -> Kb {
     Kb::new(n).unwrap()
@@ -355,6 +355,158 @@ fn an_out_of_band_fix_and_a_later_rollup_are_both_reported() {
     assert_eq!(missing(&b.0, &m, None), vec![2001, 2005]);
 }
 
+/// Windows 7 with Internet Explorer 11: each month a Monthly Rollup (OS and IE) and an IE
+/// cumulative update (IE only), each naming its own predecessor, as MSRC's documents do; in
+/// December an out-of-band IE update, replaced (per MSRC) by January's IE cumulative update
+/// only.
+fn rollups_and_an_out_of_band_ie_update() -> CatalogSlice {
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    let ie = b.product(
+        "Internet Explorer 11 on Windows 7 for x64-based Systems Service Pack 1",
+        "internet_explorer",
+        ProductKind::Component,
+        win7_target(),
+        &["11"],
+    );
+    let months = [
+        ("2018-11-13", 5100, 5000),
+        ("2018-12-11", 5110, 5010),
+        ("2019-01-08", 5120, 5020),
+        ("2019-02-12", 5130, 5030),
+    ];
+    for (i, &(day, rollup, ie_cumulative)) in months.iter().enumerate() {
+        let os_cve = format!("CVE-OS-{i}");
+        let ie_cves = [format!("CVE-IE-{i}a"), format!("CVE-IE-{i}b")];
+        let ie_cves = [ie_cves[0].as_str(), ie_cves[1].as_str()];
+        let (previous_rollup, previous_ie) = match i {
+            0 => (5090, 4990),
+            // January's IE cumulative update names the out-of-band update, not December's.
+            2 => (5110, 5015),
+            _ => (months[i - 1].1, months[i - 1].2),
+        };
+        b.fix(
+            rollup,
+            day,
+            os,
+            &[&os_cve],
+            &[previous_rollup],
+            Some("Monthly Rollup"),
+        );
+        b.fix(
+            rollup,
+            day,
+            ie,
+            &ie_cves,
+            &[previous_rollup],
+            Some("Monthly Rollup"),
+        );
+        b.fix(
+            ie_cumulative,
+            day,
+            ie,
+            &ie_cves,
+            &[previous_ie],
+            Some("IE Cumulative"),
+        );
+    }
+    b.fix(
+        5015,
+        "2018-12-19",
+        ie,
+        &["CVE-IE-OOB"],
+        &[5010],
+        Some("IE Cumulative"),
+    );
+    b.0
+}
+
+#[test]
+fn an_out_of_band_update_replaced_only_by_unoffered_updates_is_reported() {
+    let catalog = rollups_and_an_out_of_band_ie_update();
+    // Up to date in November: Windows Update offers February's rollup, and the out-of-band
+    // update, whose only successors (the IE cumulative updates) it does not offer next to
+    // the rollups.
+    let m = machine(OsFamily::Windows7, 7601, None, &[5100]);
+    assert_eq!(missing(&catalog, &m, None), vec![5130, 5015]);
+    // January's rollup contains January's IE cumulative update, which replaced the
+    // out-of-band one: only February's rollup is left.
+    let m = machine(OsFamily::Windows7, 7601, None, &[5120]);
+    assert_eq!(missing(&catalog, &m, None), vec![5130]);
+    // An installed IE cumulative update closes the out-of-band one but not the OS's fixes.
+    let m = machine(OsFamily::Windows7, 7601, None, &[5100, 5020]);
+    assert_eq!(missing(&catalog, &m, None), vec![5130]);
+    // Before February, the IE cumulative update of January is no better offered: the
+    // out-of-band update is still listed next to January's rollup.
+    let m = machine(OsFamily::Windows7, 7601, None, &[5100]);
+    assert_eq!(missing(&catalog, &m, Some("2019-01-31")), vec![5120, 5015]);
+    // Before it was released, only December's rollup.
+    assert_eq!(missing(&catalog, &m, Some("2018-12-18")), vec![5110]);
+
+    // The explanation shows the way to the IE cumulative updates that are not offered.
+    let now = AssessOptions::default();
+    let why = explain(&m, &catalog, now, kb(5015));
+    assert_eq!(why.verdict, Verdict::Missing);
+    let steps: Vec<(u32, u32)> = why
+        .chain
+        .iter()
+        .map(|s| (s.newer.number(), s.older.number()))
+        .collect();
+    assert_eq!(steps, vec![(5030, 5020), (5020, 5015)]);
+    assert!(why.summary.contains("reported itself"), "{}", why.summary);
+    // January's IE cumulative update is replaced by February's rollup.
+    let why = explain(&m, &catalog, now, kb(5020));
+    assert_eq!(
+        why.verdict,
+        Verdict::SupersededByMissing { reported: kb(5130) }
+    );
+    // With January's rollup installed, the out-of-band update is covered through the IE
+    // cumulative update the rollup contains.
+    let m = machine(OsFamily::Windows7, 7601, None, &[5120]);
+    let why = explain(&m, &catalog, now, kb(5015));
+    assert_eq!(
+        why.verdict,
+        Verdict::CoveredByInstalled {
+            installed: kb(5120)
+        }
+    );
+    let sources: Vec<&str> = why.chain.iter().map(|s| s.source).collect();
+    assert_eq!(sources, vec!["inferred", "msrc"]);
+}
+
+#[test]
+fn a_stand_alone_update_named_by_a_later_rollup_is_replaced_by_the_newest_rollup() {
+    // MSRC names the stand-alone update as superseded by January's rollup; the rollups
+    // replace each other, so February's rollup alone is reported.
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(6110, "2018-12-11", os, &["CVE-1", "CVE-2"], &[6100], None);
+    b.fix(6115, "2018-12-20", os, &["CVE-OOB"], &[], None);
+    b.fix(
+        6120,
+        "2019-01-08",
+        os,
+        &["CVE-3", "CVE-4"],
+        &[6110, 6115],
+        None,
+    );
+    b.fix(6130, "2019-02-12", os, &["CVE-5", "CVE-6"], &[], None);
+    let m = machine(OsFamily::Windows7, 7601, None, &[6100]);
+    assert_eq!(missing(&b.0, &m, None), vec![6130]);
+}
+
 #[test]
 fn rollups_absorb_the_individual_updates_of_the_years_before_them() {
     let mut b = Builder::new();
@@ -411,7 +563,6 @@ fn advisories_without_a_severity_are_not_reported() {
 
 #[test]
 fn explanations_agree_with_the_answer() {
-    use crate::{Verdict, explain};
     let mut b = Builder::new();
     let os = b.product(
         "Windows 7 for x64-based Systems Service Pack 1",
@@ -595,7 +746,6 @@ fn a_listed_dotnet_framework_adds_its_components() {
 /// (17763.316) in it; one that states revision 292 (January's preview) does not.
 #[test]
 fn the_build_table_gives_a_machine_its_revision_and_what_it_contains() {
-    use crate::{Verdict, explain};
     let mut b = Builder::new();
     let target = OsTarget {
         release: Some("1809".into()),
