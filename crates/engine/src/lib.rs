@@ -10,7 +10,7 @@
 //! vulnerability of a product the machine runs, and neither *k*, nor an alternative fix of
 //! the same vulnerability, nor any update that supersedes one of them is installed (or
 //! reached by the machine's build revision). Only the newest KB of each chain is reported,
-//! except an out-of-band update that nothing offered replaces (see [`replacement_of`]).
+//! except an out-of-band update that nothing offered replaces (`replacement_of` says which).
 //!
 //! Microsoft's supersedence data is incomplete (msrc-peers.md §3): many cumulative updates
 //! do not name the one they replace. The `chains` module infers the cumulative chains that
