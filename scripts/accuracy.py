@@ -78,9 +78,10 @@ HAND_NOTES = {
             "cumulative update (KB4480965, KB4486474), which the machine does not have either: it offers the "
             "Internet Explorer fixes of those months through the rollups, and the only updates MSRC names as "
             "superseding the out-of-band one are those Internet Explorer updates (KB4480965 supersedes KB4483187). "
-            "kbgap follows the same rule: a stand-alone update of the rollup era is replaced by what MSRC says "
-            "supersedes it, and by later updates of the same kind, only when one of those is itself reported or "
-            "installed; an installed rollup of that month or later contains them and closes it"
+            "kbgap follows the same rule: a stand-alone update of the rollup era whose successors (what MSRC says "
+            "supersedes it, and later updates of the same kind) end in an update that a reported Monthly Rollup "
+            "contains is reported itself, next to the rollup; an installed rollup of that month or later contains "
+            "them and closes it"
         ),
         "checks": [
             ("the Windows 7 truth file lists KB4483187 and KB4486563, and neither KB4480965 nor KB4486474",

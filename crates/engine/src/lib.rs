@@ -231,6 +231,14 @@ impl Evaluation<'_> {
     pub(crate) fn replaces_stand_alone(&self, newer: Kb, older: Kb) -> bool {
         !self.inferred.contains(&(newer, older)) || self.kinds.get(&newer) == self.kinds.get(&older)
     }
+
+    /// Whether a cumulative update of another kind contains `kb`: the Monthly Rollup of its
+    /// month, which Windows Update offers instead of an Internet Explorer cumulative update.
+    pub(crate) fn contained_in_another_kind(&self, kb: Kb) -> bool {
+        self.superseded_by
+            .get(&kb)
+            .is_some_and(|newer| newer.iter().any(|&n| !self.replaces_stand_alone(n, kb)))
+    }
 }
 
 /// Assesses one machine against a catalog slice.
@@ -340,7 +348,13 @@ pub fn assess(
         let mut own_heads: HashMap<Kb, Kb> = HashMap::new();
         for (kb, product, vulnerability) in stand_alone {
             let head = replacement_of(kb, &evaluation, &mut own_heads, &preference);
-            let report = if chosen.contains_key(&head) { head } else { kb };
+            let report = if chosen.contains_key(&head) {
+                head
+            } else if evaluation.contained_in_another_kind(head) {
+                kb
+            } else {
+                head_of(kb, superseded_by, &mut heads, &preference, |_, _| true)
+            };
             let entry = chosen.entry(report).or_default();
             entry.0.insert(product);
             entry.1.insert(vulnerability.to_string());
@@ -405,9 +419,10 @@ fn closure(start: &HashSet<Kb>, supersedes: &HashMap<Kb, HashSet<Kb>>) -> HashSe
 /// What replaces a stand-alone update of the rollup era (an out-of-band fix) in the answer:
 /// the head of its chain through the supersedence MSRC states, and through inferred
 /// cumulative steps only between updates of one kind. When that head is not itself reported
-/// (a later IE cumulative update, whose Monthly Rollup is reported instead), the stand-alone
-/// update is reported: Windows Update offers it, as nothing it knows as a successor is offered
-/// or installed. The caller compares the head with what is reported.
+/// because a Monthly Rollup that contains it is (a later IE cumulative update), the
+/// stand-alone update is reported: Windows Update offers it, as nothing it knows as a
+/// successor is offered or installed. Otherwise the update goes with its chain as any other.
+/// The caller compares the head with what is reported.
 ///
 /// The rollups do contain the fix, and an installed one closes it (coverage follows every
 /// chain); only the choice of what to report differs.

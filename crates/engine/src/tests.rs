@@ -508,6 +508,34 @@ fn a_stand_alone_update_named_by_a_later_rollup_is_replaced_by_the_newest_rollup
 }
 
 #[test]
+fn a_stand_alone_update_goes_with_its_chain_when_no_rollup_contains_its_successor() {
+    // March: stand-alone 7010 (one CVE) beside the month's update 7000; April: 7020, which MSRC
+    // says supersedes 7010, and 7030, which fixes 7020's vulnerability too and is preferred.
+    // No rollup contains 7020, so 7010 goes with its chain as before: 7020 is reported for it.
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(7000, "2017-03-14", os, &["CVE-1", "CVE-2"], &[6990], None);
+    b.fix(7010, "2017-03-14", os, &["CVE-3"], &[], None);
+    b.fix(7020, "2017-04-11", os, &["CVE-4"], &[7010], None);
+    b.fix(
+        7030,
+        "2017-04-11",
+        os,
+        &["CVE-4", "CVE-5", "CVE-6"],
+        &[7000],
+        None,
+    );
+    let m = machine(OsFamily::Windows7, 7601, None, &[6990]);
+    assert_eq!(missing(&b.0, &m, None), vec![7020, 7030]);
+}
+
+#[test]
 fn rollups_absorb_the_individual_updates_of_the_years_before_them() {
     let mut b = Builder::new();
     let os = b.product(
