@@ -28,7 +28,7 @@
 //! reporting follows a narrower rule than the chains (see `assess`), because Windows Update
 //! lists an out-of-band update whose only stated successors are not themselves offered.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use kbgap_domain::{Date, Kb, OsFamily, OsTarget, ProductKind};
 
@@ -49,21 +49,54 @@ pub(crate) struct InferredChains {
     /// month's cumulative update nor a Security-only one: out-of-band and other stand-alone
     /// fixes, which no later cumulative update absorbs.
     pub(crate) stand_alone: HashSet<Kb>,
-    /// The machine's products each KB fixes: updates of one kind (the Internet Explorer
-    /// cumulative updates, the Monthly Rollups) fix the same ones.
-    pub(crate) kinds: HashMap<Kb, BTreeSet<usize>>,
+    pub(crate) kinds: Kinds,
+}
+
+/// The machine's products each KB fixes: updates of one kind (the Internet Explorer
+/// cumulative updates, the Monthly Rollups) fix the same ones. Sorted (KB, product) pairs, so
+/// an assessment allocates once for them.
+#[derive(Default)]
+pub(crate) struct Kinds(Vec<(Kb, usize)>);
+
+impl Kinds {
+    fn new(fixes: &[&Fix], selected: &[usize]) -> Self {
+        let mut pairs: Vec<(Kb, usize)> = fixes
+            .iter()
+            .filter(|f| selected.contains(&f.product))
+            .map(|f| (f.kb, f.product))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        Kinds(pairs)
+    }
+
+    fn products(&self, kb: Kb) -> impl Iterator<Item = usize> + Clone + '_ {
+        let start = self.0.partition_point(|&(k, _)| k < kb);
+        self.0[start..]
+            .iter()
+            .take_while(move |&&(k, _)| k == kb)
+            .map(|&(_, product)| product)
+    }
+
+    /// Whether `a` and `b` fix the same products of the machine.
+    pub(crate) fn same(&self, a: Kb, b: Kb) -> bool {
+        self.products(a).eq(self.products(b))
+    }
+
+    /// Whether `a` fixes every product `b` fixes, and more.
+    fn contains_more(&self, a: Kb, b: Kb) -> bool {
+        let theirs = self.products(b);
+        self.products(a).count() > theirs.clone().count()
+            && theirs.into_iter().all(|p| self.products(a).any(|q| q == p))
+    }
 }
 
 /// Infers the cumulative chains of the selected products.
 pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) -> InferredChains {
-    let mut inferred = InferredChains::default();
-    for fix in fixes.iter().filter(|f| selected.contains(&f.product)) {
-        inferred
-            .kinds
-            .entry(fix.kb)
-            .or_default()
-            .insert(fix.product);
-    }
+    let mut inferred = InferredChains {
+        kinds: Kinds::new(fixes, selected),
+        ..InferredChains::default()
+    };
     // A KB that is a month's cumulative update on any chain is not stand-alone.
     let mut cumulative_anywhere: HashSet<Kb> = HashSet::new();
     for chain in chains(catalog, selected) {
@@ -113,14 +146,10 @@ pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) 
                         .filter(|&&older| older != newer)
                         .map(|&older| (newer, older)),
                 );
-                let products = &inferred.kinds[&newer];
                 inferred.edges.extend(
                     cumulative
                         .iter()
-                        .filter(|&&other| {
-                            let others = &inferred.kinds[&other];
-                            products.len() > others.len() && products.is_superset(others)
-                        })
+                        .filter(|&&other| inferred.kinds.contains_more(newer, other))
                         .map(|&other| (newer, other)),
                 );
             }

@@ -133,7 +133,7 @@ pub(crate) struct Evaluation<'a> {
     /// Stand-alone updates of the rollup era (out-of-band fixes): see [`replacement_of`].
     pub(crate) stand_alone: HashSet<Kb>,
     /// The machine's products each KB fixes.
-    pub(crate) kinds: HashMap<Kb, BTreeSet<usize>>,
+    pub(crate) kinds: chains::Kinds,
     /// older → the newer KBs of this machine's products that supersede it.
     pub(crate) superseded_by: HashMap<Kb, Vec<Kb>>,
     /// Installed KBs: the inventory's, and the updates its application list names (Office
@@ -229,7 +229,7 @@ impl Evaluation<'_> {
     /// reported instead ([`replacement_of`]): by MSRC's word, or as a later update of the
     /// same kind.
     pub(crate) fn replaces_stand_alone(&self, newer: Kb, older: Kb) -> bool {
-        !self.inferred.contains(&(newer, older)) || self.kinds.get(&newer) == self.kinds.get(&older)
+        !self.inferred.contains(&(newer, older)) || self.kinds.same(newer, older)
     }
 
     /// Whether a cumulative update of another kind contains `kb`: the Monthly Rollup of its
