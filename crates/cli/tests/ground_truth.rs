@@ -7,13 +7,13 @@
 //! of the capture date, and the inventory is systeminfo merged with qfe.
 //!
 //! What must hold (issue 2 and 3): every security update Windows Update listed that the
-//! catalog knows and the inventory can reveal is found, either itself or through a reported
-//! update that closes the same vulnerabilities; no reported update is already covered by an
-//! installed one; on the Windows 7 machine nothing is reported that Windows Update did not
-//! list. The figures, next to WES-NG's, are in docs/ACCURACY.md.
+//! catalog knows and the inventory can reveal is found; no reported update is already covered
+//! by an installed one; on the Windows 7 machine nothing is reported that Windows Update did
+//! not list. The figures, next to WES-NG's, are in docs/ACCURACY.md.
 //!
 //! Build awareness (issue 3) is checked here too, on the Windows 10 1809 sample of
-//! shared/data/systeminfo/ (captured 2019-03-07) and on a machine known by its revision alone.
+//! shared/data/systeminfo/ (captured 2019-03-07), on a machine known by its revision alone, and
+//! on Windows Server 2025 machines that take hotpatches (MSRC's May and June 2025 documents).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -72,6 +72,11 @@ struct Catalog {
 
 impl Catalog {
     async fn open(tag: &str) -> Catalog {
+        Catalog::of(tag, &[data("wesng-2019-03-05.zip"), data("cvrf")]).await
+    }
+
+    /// The catalog of some files or folders, imported into a fresh SQLite file.
+    async fn of(tag: &str, sources: &[PathBuf]) -> Catalog {
         // Tests run in parallel, some on the same machine: one database each.
         static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -83,8 +88,10 @@ impl Catalog {
         let store = SqliteStore::connect(&format!("sqlite://{}", dir.join("kbgap.db").display()))
             .await
             .unwrap();
-        let mut batches = kbgap_catalog::read_path(data("wesng-2019-03-05.zip")).unwrap();
-        batches.extend(kbgap_catalog::read_path(data("cvrf")).unwrap());
+        let batches: Vec<Batch> = sources
+            .iter()
+            .flat_map(|source| kbgap_catalog::read_path(source).unwrap())
+            .collect();
         store
             .import_catalog(batches.clone(), &|_| {})
             .await
@@ -378,4 +385,78 @@ async fn a_machine_known_by_its_revision_has_the_cumulative_updates_up_to_it() {
     let found = reported(&inventory(292));
     assert!(found.contains(&kb(4487044)), "{found:?}");
     assert!(!found.contains(&kb(4480116)), "{found:?}");
+}
+
+/// Windows Server 2025 with hotpatches: MSRC lists each month's hotpatch (SubType
+/// "SecurityHotpatchUpdate") next to the cumulative update, on the same products, with its own
+/// FixedBuild (June 2025: hotpatch KB5060841 brings 26100.4270, the cumulative update KB5060842
+/// 26100.4349). A hotpatched machine stays below the cumulative update's revision; what it has
+/// is known by the hotpatch's build, or by the hotpatch in its hotfix list.
+#[tokio::test]
+async fn a_hotpatched_server_has_what_its_hotpatch_brings() {
+    let hotpatch = |name: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/hotpatch")
+            .join(name)
+    };
+    let catalog = Catalog::of(
+        "hotpatch",
+        &[
+            hotpatch("cvrf-2025-May.xml.zst"),
+            hotpatch("cvrf-2025-Jun.xml.zst"),
+        ],
+    )
+    .await;
+    let server = |revision: Option<u32>, kbs: &[u32]| -> MachineInventory {
+        let revision = revision.map_or(String::new(), |r| format!(r#", "revision": {r}"#));
+        let kbs: Vec<String> = kbs.iter().map(|k| format!("\"KB{k}\"")).collect();
+        let json = format!(
+            r#"{{"host": "HOTPATCHED", "installedKbs": [{}],
+                "os": {{"name": "Microsoft Windows Server 2025 Datacenter", "build": 26100{revision},
+                        "architecture": "x64"}}}}"#,
+            kbs.join(", ")
+        );
+        match kbgap_inventory::parse(json.as_bytes()).unwrap() {
+            kbgap_inventory::Parsed::Machines(mut machines) => machines.remove(0),
+            other => panic!("{other:?}"),
+        }
+    };
+    let at_4270 = server(Some(4270), &[]);
+    let slice = catalog.slice(&at_4270).await;
+    let options = AssessOptions::default();
+    let reported = |m: &MachineInventory| -> BTreeSet<Kb> {
+        assess(m, &slice, options)
+            .missing
+            .iter()
+            .map(|u| u.kb)
+            .collect()
+    };
+    let june = [5060841, 5060842];
+    let may = [5058497, 5058411];
+    // Known by the June hotpatch's revision: neither June's nor May's fixes are missing.
+    let found = reported(&at_4270);
+    for kb_number in june.iter().chain(&may) {
+        assert!(!found.contains(&kb(*kb_number)), "{found:?}");
+    }
+    let why = explain(&at_4270, &slice, options, kb(5060841));
+    assert!(
+        matches!(&why.verdict, Verdict::CoveredByBuild { fixed_build, fixed_build_source, .. }
+            if fixed_build == "26100.4270" && fixed_build_source == "MSRC FixedBuild"),
+        "{why:?}"
+    );
+    // Known by its hotfix list alone: the listed hotpatch gives the same.
+    let found = reported(&server(None, &[5060841]));
+    for kb_number in june.iter().chain(&may) {
+        assert!(!found.contains(&kb(*kb_number)), "{found:?}");
+    }
+    // At May's cumulative update (26100.4061), June is missing: its cumulative update is named.
+    let found = reported(&server(Some(4061), &[]));
+    assert!(found.contains(&kb(5060842)), "{found:?}");
+    assert!(!found.contains(&kb(5058411)), "{found:?}");
+    // At May's hotpatch (26100.3981), below May's cumulative update, May's hotpatch is there
+    // and June is missing.
+    let found = reported(&server(Some(3981), &[]));
+    assert!(found.contains(&kb(5060842)), "{found:?}");
+    assert!(!found.contains(&kb(5058497)), "{found:?}");
+    assert!(!found.contains(&kb(5058411)), "{found:?}");
 }
