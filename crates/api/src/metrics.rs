@@ -12,10 +12,12 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use crate::routes::MatchedRoute;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 14] = [
@@ -111,10 +113,10 @@ impl Metrics {
 /// clients send: under `/api`, the route table's template (`/api/Software/{id}/getmissingkbs`);
 /// elsewhere (the token service) the first segment is `{tenant}`. Requests that matched no
 /// route share one label.
-pub(crate) fn route_label(method: &Method, path: &str, status: u16) -> String {
-    if let Some(below) = path.strip_prefix("/api/") {
-        return match crate::routes::template(method, below) {
-            Some(template) => format!("/api{template}"),
+pub(crate) fn route_label(path: &str, status: u16, matched: Option<MatchedRoute>) -> String {
+    if path.starts_with("/api/") {
+        return match matched {
+            Some(MatchedRoute(template)) => format!("/api{template}"),
             None => "unmatched".into(),
         };
     }
@@ -157,8 +159,9 @@ pub(crate) async fn track(
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
     let status = response.status().as_u16();
+    let matched = response.extensions().get::<MatchedRoute>().copied();
     metrics.record(
-        route_label(&method, &path, status),
+        route_label(&path, status, matched),
         method.as_str(),
         status,
         started.elapsed().as_secs_f64(),
@@ -188,6 +191,7 @@ pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::Method;
 
     #[test]
     fn labels_name_routes_not_records() {
@@ -224,17 +228,22 @@ mod tests {
             ("/api/machines/x/\"}evil", 401, "unmatched"),
             ("/elsewhere/x", 404, "unmatched"),
         ];
-        for (path, status, label) in cases {
-            assert_eq!(route_label(&get, path, status), label, "{path}");
+        // What dispatch tags a response with: the route the path names, if any.
+        let label = |method: &Method, path: &str, status: u16| {
+            let matched = path
+                .strip_prefix("/api")
+                .and_then(|below| crate::routes::find(method, below))
+                .map(|(route, _)| MatchedRoute(route.path));
+            route_label(path, status, matched)
+        };
+        for (path, status, expected) in cases {
+            assert_eq!(label(&get, path, status), expected, "{path}");
         }
         assert_eq!(
-            route_label(&Method::POST, "/api/Inventory", 200),
+            label(&Method::POST, "/api/Inventory", 200),
             "/api/inventory"
         );
-        assert_eq!(
-            route_label(&Method::POST, "/api/machines", 404),
-            "unmatched"
-        );
+        assert_eq!(label(&Method::POST, "/api/machines", 404), "unmatched");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! leading `v1.0`, and function segments also in their namespace-qualified form
 //! (`microsoft.windowsDefenderATP.api.GetMissingKbs`).
 
+use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -343,12 +344,6 @@ pub(crate) fn find(method: &Method, path: &str) -> Option<(&'static Route, Vec<S
     Some((route, params))
 }
 
-/// The template of the route `method path` names (`/Software/{id}/getmissingkbs`), without
-/// extracting its parameters: what metrics label a request with.
-pub(crate) fn template(method: &Method, path: &str) -> Option<&'static str> {
-    route_of(method, &segments(path)).map(|route| route.path)
-}
-
 /// The segments of a path below `/api`, without a leading `v1.0`.
 fn segments(path: &str) -> Vec<&str> {
     let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -382,15 +377,34 @@ fn route_of(method: &Method, segments: &[&str]) -> Option<&'static Route> {
 pub(crate) async fn dispatch<S: Store>(
     State(state): State<AppState<S>>,
     request: Request,
-) -> Result<Response, ApiError> {
-    let (mut parts, body) = request.into_parts();
+) -> Response {
+    let (parts, body) = request.into_parts();
     let path = parts
         .uri
         .path()
         .strip_prefix("/api")
-        .unwrap_or(parts.uri.path())
-        .to_string();
-    let Some((route, params)) = find(&parts.method, &path) else {
+        .unwrap_or(parts.uri.path());
+    let found = find(&parts.method, path);
+    let template = found.as_ref().map(|(route, _)| route.path);
+    let mut response = answer(state, parts, body, found).await.into_response();
+    if let Some(template) = template {
+        response.extensions_mut().insert(MatchedRoute(template));
+    }
+    response
+}
+
+/// The template of the route a response answered (`/Software/{id}/getmissingkbs`), for the
+/// metrics layer to label the request with, without matching the route table again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MatchedRoute(pub(crate) &'static str);
+
+async fn answer<S: Store>(
+    state: AppState<S>,
+    mut parts: Parts,
+    body: Body,
+    found: Option<(&'static Route, Vec<String>)>,
+) -> Result<Response, ApiError> {
+    let Some((route, params)) = found else {
         // Authenticate first, as every API path but the service documents requires a token:
         // an unknown path tells an anonymous caller nothing more than a known one.
         let caller = Caller::from_request_parts(&mut parts, &state).await?;
