@@ -5,10 +5,13 @@
 //! is touched, and every machine it holds is stored in one transaction, or none is. A body
 //! over the configured limit is refused with 413 before it is read to the end.
 
+use std::collections::HashMap;
+
 use axum::body::Body;
 use axum::http::request::Parts;
 use axum::response::Response;
-use kbgap_store::Store;
+use kbgap_domain::MachineId;
+use kbgap_store::{MachineRecord, Store};
 
 use crate::dto;
 use crate::error::{ApiError, ApiErrorKind};
@@ -85,19 +88,33 @@ pub(crate) async fn post<S: Store>(
     let source = format!("api:{}", caller.principal.app_id);
     let stored = state
         .store
-        .ingest(machines.into_iter().map(|m| (m, source.clone())).collect())
+        .ingest(
+            machines
+                .iter()
+                .map(|m| (m.clone(), source.clone()))
+                .collect(),
+        )
         .await
         .map_err(|e| ApiError::internal(e, id))?;
+    // The answer is built from what was sent and what the store says of it, without reading
+    // the machines back; a machine sent twice is stored, and shown, as its last copy.
+    let sent: HashMap<MachineId, usize> = machines
+        .iter()
+        .enumerate()
+        .map(|(index, m)| (m.id(), index))
+        .collect();
     let mut records = Vec::with_capacity(stored.len());
-    for machine in &stored {
-        let record = state
-            .store
-            .machine(machine.id.as_str())
-            .await
-            .map_err(|e| ApiError::internal(e, id))?
-            .ok_or_else(|| ApiError::internal("an ingested machine is not stored", id))?;
-        tracing::info!(request_id = %id.0, machine = %machine.id, replaced = machine.replaced, "ingested");
-        records.push(dto::MachineDto::from(&record));
+    for ingested in stored {
+        tracing::info!(request_id = %id.0, machine = %ingested.id, replaced = ingested.replaced, "ingested");
+        let index = *sent
+            .get(&ingested.id)
+            .ok_or_else(|| ApiError::internal("the store stored a machine it was not sent", id))?;
+        records.push(dto::MachineDto::from(&MachineRecord {
+            id: ingested.id,
+            inventory: machines[index].clone(),
+            source: source.clone(),
+            last_seen: ingested.last_seen,
+        }));
     }
     Ok(dto::collection(base, "Machines", records))
 }

@@ -137,6 +137,7 @@ pub(crate) async fn ingest(
             host: inventory.host.clone(),
             os_platform: inventory.os.family.defender_platform(),
             replaced: replaced || assessed.iter().any(|(other, _)| *other == id),
+            last_seen: seen.clone(),
         });
         assessed.retain(|(other, _)| *other != id);
         assessed.push((id, assessment));

@@ -137,6 +137,12 @@ pub async fn ingest_replaces_by_id_and_aggregates_follow<S: Store>(store: S) {
     assert!(stored.iter().all(|m| !m.replaced));
     let again = store.ingest(fleet()).await.unwrap();
     assert!(again.iter().all(|m| m.replaced));
+    // What ingest says of each machine is what its stored record says.
+    for ingested in &again {
+        let record = store.machine(ingested.id.as_str()).await.unwrap().unwrap();
+        assert_eq!(record.last_seen, ingested.last_seen);
+        assert_eq!(record.inventory.host, ingested.host);
+    }
     assert_eq!(
         store.machines(&ListQuery::default()).await.unwrap().len(),
         6

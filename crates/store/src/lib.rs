@@ -186,6 +186,8 @@ pub struct IngestedMachine {
     pub os_platform: &'static str,
     /// Whether a machine with this id was already stored (and was replaced).
     pub replaced: bool,
+    /// When it was stored (RFC 3339, UTC): its record's `last_seen`.
+    pub last_seen: String,
 }
 
 /// An application registered with the built-in identity provider (`kbgap app add`).
