@@ -4,6 +4,8 @@
 //! injection attempts (400s, database unchanged), and random `$filter` text that must never
 //! give a 500.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,7 @@ use kbgap_store_sqlite::SqliteStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
+use support::TempDir;
 use tower::ServiceExt;
 
 const HOST: &str = "api.securitycenter.microsoft.com";
@@ -33,14 +36,6 @@ const ALL: &[&str] = &[
 ];
 const NONE: &[&str] = &[];
 
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 struct TestApp {
     store: SqliteStore,
     issuer: Arc<Issuer>,
@@ -50,13 +45,8 @@ struct TestApp {
 }
 
 async fn app(name: &str, page_size: u64) -> TestApp {
-    let dir = std::env::temp_dir().join(format!("kbgap-odata-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = TempDir(dir);
-    let store = SqliteStore::connect(&format!("sqlite://{}", dir.0.join("kbgap.db").display()))
-        .await
-        .unwrap();
+    let dir = TempDir::new(&format!("odata-{name}"));
+    let store = SqliteStore::connect(&dir.sqlite_url()).await.unwrap();
     store.import_catalog(catalog(), &|_| {}).await.unwrap();
     store.ingest(fleet()).await.unwrap();
     let issuer = Arc::new(Issuer::from_pem(&generate_key_pem(), "tenant", &[]).unwrap());

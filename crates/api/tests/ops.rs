@@ -14,7 +14,7 @@ use kbgap_auth::{DEFENDER_AUDIENCES, Issuer, generate_key_pem, generate_tenant_i
 use kbgap_store::Store;
 use kbgap_store::conformance::{catalog, fleet};
 use kbgap_store_sqlite::SqliteStore;
-use support::{Answer, request};
+use support::{Answer, TempDir, request};
 use tokio::net::TcpListener;
 
 fn repo(path: &str) -> PathBuf {
@@ -31,21 +31,10 @@ struct Server {
     _dir: TempDir,
 }
 
-struct TempDir(PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 impl Server {
     async fn start(name: &str, options: ServerOptions) -> Server {
-        let dir = std::env::temp_dir().join(format!("kbgap-ops-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = SqliteStore::connect(&format!("sqlite://{}", dir.join("kbgap.db").display()))
-            .await
-            .unwrap();
+        let dir = TempDir::new(&format!("ops-{name}"));
+        let store = SqliteStore::connect(&dir.sqlite_url()).await.unwrap();
         store.import_catalog(catalog(), &|_| {}).await.unwrap();
         store.ingest(fleet()).await.unwrap();
         let issuer =
@@ -79,7 +68,7 @@ impl Server {
             metrics_addr,
             store,
             issuer,
-            _dir: TempDir(dir),
+            _dir: dir,
         }
     }
 

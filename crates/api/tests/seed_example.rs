@@ -2,6 +2,8 @@
 //! `GET /api/Software/microsoft-_-edge/getmissingkbs`, computed from the real WES-NG catalog
 //! as known on 2020-03-11 and a small fleet, over real HTTP on loopback and in-process.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +15,7 @@ use kbgap_auth::{DEFENDER_AUDIENCES, Issuer, generate_key_pem};
 use kbgap_store::Store;
 use kbgap_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
+use support::TempDir;
 use tower::ServiceExt;
 
 const CATALOG: &str = concat!(
@@ -31,22 +34,6 @@ struct TestApp {
     _dir: TempDir,
 }
 
-/// A fresh database file per test, removed afterwards.
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("kbgap-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
-}
-
 async fn inventories(paths: &[&str]) -> Vec<(kbgap_domain::MachineInventory, String)> {
     let mut machines = Vec::new();
     for path in paths {
@@ -61,10 +48,8 @@ async fn inventories(paths: &[&str]) -> Vec<(kbgap_domain::MachineInventory, Str
 }
 
 async fn app(name: &str) -> TestApp {
-    let dir = temp_dir(name);
-    let store = SqliteStore::connect(&format!("sqlite://{}", dir.0.join("kbgap.db").display()))
-        .await
-        .unwrap();
+    let dir = TempDir::new(&format!("test-{name}"));
+    let store = SqliteStore::connect(&dir.sqlite_url()).await.unwrap();
     let batches = kbgap_catalog::parse_bytes(CATALOG, &std::fs::read(CATALOG).unwrap()).unwrap();
     store.import_catalog(batches, &|_| {}).await.unwrap();
     store

@@ -980,8 +980,9 @@ pub async fn software_answer_as_of_a_date<S: Store>(store: S) {
     );
 }
 
-/// Expands to one `#[tokio::test]` per conformance case; `$new_store` is an async block
-/// that returns a fresh store.
+/// Expands to one `#[tokio::test]` per conformance case; `$new_store` is a future that
+/// returns a fresh store and a guard that cleans up after it (its files), dropped when the
+/// case ends.
 #[macro_export]
 macro_rules! conformance_tests {
     ($new_store:expr) => {
@@ -1008,7 +1009,8 @@ macro_rules! conformance_tests {
         $(
             #[tokio::test]
             async fn $case() {
-                $crate::conformance::$case($new_store.await).await;
+                let (store, _cleanup) = $new_store.await;
+                $crate::conformance::$case(store).await;
             }
         )*
     };

@@ -21,12 +21,37 @@ pub const EDGE: &str = "microsoft-_-edge";
 /// March 2020's cumulative update, the one KB the demo's 1909 machines miss.
 pub const MARCH_2020: &str = "4540673";
 
+/// A fresh folder per test (`kbgap-<name>-<pid>` in the system's temporary folder),
+/// removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("kbgap-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// The URL of a SQLite database file in it.
+    pub fn sqlite_url(&self) -> String {
+        format!("sqlite://{}", self.0.join("kbgap.db").display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub struct TestServer {
     pub store: SqliteStore,
     pub issuer: Arc<Issuer>,
     pub addr: std::net::SocketAddr,
-    dir: std::path::PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    // Dropped after the server is told to stop.
+    _dir: TempDir,
 }
 
 impl Drop for TestServer {
@@ -34,7 +59,6 @@ impl Drop for TestServer {
         if let Some(stop) = self.shutdown.take() {
             let _ = stop.send(());
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -61,12 +85,8 @@ impl Answer {
 
 impl TestServer {
     pub async fn start(name: &str) -> TestServer {
-        let dir = std::env::temp_dir().join(format!("kbgap-tvm-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = SqliteStore::connect(&format!("sqlite://{}", dir.join("kbgap.db").display()))
-            .await
-            .unwrap();
+        let dir = TempDir::new(&format!("tvm-{name}"));
+        let store = SqliteStore::connect(&dir.sqlite_url()).await.unwrap();
         store.import_catalog(catalog(), &|_| {}).await.unwrap();
         store.ingest(fleet()).await.unwrap();
         let issuer = Arc::new(Issuer::from_pem(&generate_key_pem(), "tenant", &[]).unwrap());
@@ -85,7 +105,7 @@ impl TestServer {
             store,
             issuer,
             addr,
-            dir,
+            _dir: dir,
             shutdown: Some(stop),
         }
     }
