@@ -16,7 +16,9 @@
 //! - of one month's cumulative updates, one that fixes every product another fixes, and
 //!   more, contains it: the Monthly Rollup (OS and Internet Explorer) contains that month's
 //!   Internet Explorer cumulative update, so an installed rollup closes what that update
-//!   supersedes (an out-of-band Internet Explorer fix it replaced, say);
+//!   supersedes (an out-of-band Internet Explorer fix it replaced, say), and it contains
+//!   that month's Security-only update (whose rows sometimes name vulnerabilities the
+//!   rollup's do not);
 //! - on Windows 10 and later, where every update of the OS line is cumulative (servicing
 //!   stack updates are prerequisites of the next LCU), they also supersede every other
 //!   update of the product from earlier months;
@@ -122,14 +124,21 @@ pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) 
         let mut pending: Vec<Kb> = legacy;
         for fixes_of_month in months.values() {
             let cumulative = cumulative_of_month(fixes_of_month);
+            // A KB is Security-only when one of its rows says so (WES-NG's rows of the same
+            // KB have no SubType).
+            let mut security_only: Vec<Kb> = fixes_of_month
+                .iter()
+                .filter(|f| is_security_only(f.sub_type.as_deref()))
+                .map(|f| f.kb)
+                .collect();
+            security_only.sort_unstable();
+            security_only.dedup();
             if !fully_cumulative {
                 inferred.stand_alone.extend(
                     fixes_of_month
                         .iter()
-                        .filter(|f| {
-                            !cumulative.contains(&f.kb) && !is_security_only(f.sub_type.as_deref())
-                        })
-                        .map(|f| f.kb),
+                        .map(|f| f.kb)
+                        .filter(|kb| !cumulative.contains(kb) && !security_only.contains(kb)),
                 );
             }
             cumulative_anywhere.extend(cumulative.iter().copied());
@@ -152,6 +161,20 @@ pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) 
                         .filter(|&&other| inferred.kinds.contains_more(newer, other))
                         .map(|&other| (newer, other)),
                 );
+            }
+            if !fully_cumulative {
+                // The month's Monthly Rollup contains its Security-only update: the one
+                // cumulative update that no other of the month contains (not the IE
+                // cumulative update, which holds none of the OS fixes).
+                for &rollup in cumulative.iter().filter(|&&c| {
+                    !cumulative
+                        .iter()
+                        .any(|&other| inferred.kinds.contains_more(other, c))
+                }) {
+                    inferred
+                        .edges
+                        .extend(security_only.iter().map(|&so| (rollup, so)));
+                }
             }
             pending = cumulative.clone();
             if fully_cumulative {

@@ -300,10 +300,9 @@ pub fn assess(
     };
     // For each open vulnerability: the fixes of each month are alternatives of each other (a
     // rollup, its security-only twin, an IE cumulative update), so the preferred one per
-    // month leads, through its chain, to a KB to report. Fixes of different months that no
-    // supersedence joins (an out-of-band update and a later rollup) are each reported, as
-    // Windows Update offers both. A stand-alone update of the rollup era is decided after
-    // the others, by `replacement_of`.
+    // month leads, through its chain, to a KB to report. A stand-alone update of the rollup
+    // era (an out-of-band fix) counts only for vulnerabilities no cumulative update fixes, and
+    // is decided after the others, by `replacement_of`.
     let mut heads: HashMap<Kb, Kb> = HashMap::new();
     let mut chosen: BTreeMap<Kb, (BTreeSet<usize>, BTreeSet<String>)> = BTreeMap::new();
     let mut stand_alone: Vec<(Kb, usize, &str)> = Vec::new();
@@ -311,20 +310,30 @@ pub fn assess(
         if candidates.iter().any(|f| covered.contains(&f.kb)) {
             continue;
         }
+        // Of one month's fixes, one on a cumulative chain before a stand-alone one (a
+        // preview or out-of-band release later in the month), then by `preference`.
+        let in_month = |kb: Kb| (!evaluation.stand_alone.contains(&kb), preference(kb));
         let mut per_month: BTreeMap<(u16, u8), Kb> = BTreeMap::new();
         for fix in candidates {
             let date = catalog.updates[&fix.kb].release_date;
             let entry = per_month
                 .entry((date.year(), date.month()))
                 .or_insert(fix.kb);
-            if preference(fix.kb) > preference(*entry) {
+            if in_month(fix.kb) > in_month(*entry) {
                 *entry = fix.kb;
             }
         }
+        // A stand-alone fix of a vulnerability that a cumulative update also fixes adds
+        // nothing: that update's chain closes it.
+        let cumulative_fix = per_month
+            .values()
+            .any(|kb| !evaluation.stand_alone.contains(kb));
         let mut reported: BTreeSet<Kb> = BTreeSet::new();
         for &kb in per_month.values() {
             if evaluation.stand_alone.contains(&kb) {
-                stand_alone.push((kb, *product, vulnerability));
+                if !cumulative_fix {
+                    stand_alone.push((kb, *product, vulnerability));
+                }
             } else {
                 reported.insert(head_of(
                     kb,

@@ -336,9 +336,10 @@ fn components_follow_the_os_and_products_are_ordered() {
 }
 
 #[test]
-fn an_out_of_band_fix_and_a_later_rollup_are_both_reported() {
-    // Windows Update offers an out-of-band update that no later update names as superseded,
-    // next to the rollup; a security-only update is never offered next to its rollup.
+fn an_out_of_band_fix_whose_vulnerability_a_later_rollup_fixes_goes_with_the_rollup() {
+    // The January rollup names the out-of-band update's vulnerability: installing it closes
+    // that vulnerability, so the rollup alone is reported. Its security-only twin is never
+    // reported next to it.
     let mut b = Builder::new();
     let os = b.product(
         "Windows 7 for x64-based Systems Service Pack 1",
@@ -352,7 +353,7 @@ fn an_out_of_band_fix_and_a_later_rollup_are_both_reported() {
     b.fix(2001, "2019-01-08", os, &["CVE-1", "CVE-OOB"], &[2000], None);
     b.fix(2002, "2019-01-08", os, &["CVE-1", "CVE-OOB"], &[], None);
     let m = machine(OsFamily::Windows7, 7601, None, &[2000]);
-    assert_eq!(missing(&b.0, &m, None), vec![2001, 2005]);
+    assert_eq!(missing(&b.0, &m, None), vec![2001]);
 }
 
 /// Windows 7 with Internet Explorer 11: each month a Monthly Rollup (OS and IE) and an IE
@@ -608,7 +609,14 @@ fn explanations_agree_with_the_answer() {
     let m = machine(OsFamily::Windows7, 7601, None, &[2000]);
     let why = |n: u32| explain(&m, &b.0, AssessOptions::default(), kb(n));
     assert_eq!(why(2011).verdict, Verdict::Missing);
-    assert_eq!(why(2005).verdict, Verdict::Missing);
+    // The out-of-band update's vulnerability is also fixed by January's rollup, whose chain
+    // ends at KB2011.
+    assert_eq!(
+        why(2005).verdict,
+        Verdict::AlternativeReported {
+            reported: vec![kb(2011)]
+        }
+    );
     assert_eq!(why(2000).verdict, Verdict::Installed);
     let covered = why(1999);
     assert_eq!(
