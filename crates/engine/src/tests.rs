@@ -537,6 +537,84 @@ fn a_stand_alone_update_goes_with_its_chain_when_no_rollup_contains_its_successo
 }
 
 #[test]
+fn a_security_only_update_is_contained_in_its_months_rollup() {
+    // March: the rollup 8000 and its Security-only twin 8001, whose rows name one more
+    // vulnerability (CVE-X) than the rollup's, as WES-NG's rows sometimes do; April's rollup
+    // 8010 follows March's.
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(
+        8000,
+        "2017-03-14",
+        os,
+        &["CVE-1", "CVE-2"],
+        &[7990],
+        Some("Monthly Rollup"),
+    );
+    b.fix(
+        8001,
+        "2017-03-14",
+        os,
+        &["CVE-1", "CVE-2", "CVE-X"],
+        &[],
+        Some("Security Only"),
+    );
+    b.fix(
+        8010,
+        "2017-04-11",
+        os,
+        &["CVE-3"],
+        &[8000],
+        Some("Monthly Rollup"),
+    );
+    // Nothing since February: April's rollup closes everything, CVE-X included.
+    let m = machine(OsFamily::Windows7, 7601, None, &[7990]);
+    assert_eq!(missing(&b.0, &m, None), vec![8010]);
+    // March's rollup installed: CVE-X is closed with it.
+    let m = machine(OsFamily::Windows7, 7601, None, &[8000]);
+    assert_eq!(missing(&b.0, &m, None), vec![8010]);
+    // March's Security-only update installed: it does not stand for the rollup.
+    let m = machine(OsFamily::Windows7, 7601, None, &[7990, 8001]);
+    assert_eq!(missing(&b.0, &m, None), vec![8010]);
+    let m = machine(OsFamily::Windows7, 7601, None, &[8001]);
+    assert_eq!(missing(&b.0, &m, None), vec![8010]);
+}
+
+#[test]
+fn stand_alone_fixes_of_a_vulnerability_a_rollup_fixes_are_not_reported() {
+    // CVE-P is fixed by March's rollup 9000 and, per the catalog, also by the preview 9002
+    // released a week later and April's preview 9012 (WES-NG's hand-kept MS17-010 rows name
+    // such previews). The rollups' chain closes it: only April's rollup is reported.
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(
+        9000,
+        "2017-03-14",
+        os,
+        &["CVE-1", "CVE-2", "CVE-P"],
+        &[8990],
+        None,
+    );
+    b.fix(9002, "2017-03-21", os, &["CVE-P"], &[], None);
+    b.fix(9010, "2017-04-11", os, &["CVE-3", "CVE-4"], &[9000], None);
+    b.fix(9012, "2017-04-18", os, &["CVE-P"], &[], None);
+    let m = machine(OsFamily::Windows7, 7601, None, &[8990]);
+    assert_eq!(missing(&b.0, &m, None), vec![9010]);
+}
+
+#[test]
 fn rollups_absorb_the_individual_updates_of_the_years_before_them() {
     let mut b = Builder::new();
     let os = b.product(
