@@ -24,7 +24,10 @@
 //!   update of the product from earlier months;
 //! - on Windows 7 to 8.1, they supersede the individual updates of the years before the
 //!   rollup model, which the rollups absorbed; later stand-alone updates (out-of-band fixes,
-//!   Security-only updates) are not cumulative content and stay on their own.
+//!   Security-only updates) are not cumulative content and stay on their own;
+//! - Windows Server 2008 moved to rollups only in September 2018, which did not absorb the
+//!   updates before them; Windows XP, Server 2003 and Vista never did, so nothing is
+//!   inferred for them (their .NET Framework, serviced by rollups from October 2016, is).
 //!
 //! The stand-alone updates of the rollup era are also returned: what replaces them for
 //! reporting follows a narrower rule than the chains (see `assess`), because Windows Update
@@ -32,13 +35,51 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use kbgap_domain::{Date, Kb, OsFamily, OsTarget, ProductKind};
+use kbgap_domain::{Date, Kb, OsFamily, OsTarget, ProductInfo, ProductKind};
 
 use crate::{CatalogSlice, Fix, is_security_only};
 
-/// When Windows 7 to 8.1 (and their servers) moved to cumulative monthly rollups.
-fn rollup_model_start() -> Date {
-    Date::new(2016, 10, 1).expect("valid date")
+/// How the updates of a chain replace each other.
+enum Servicing {
+    /// Windows 10 and later: every update of the line is cumulative.
+    Cumulative,
+    /// Cumulative monthly rollups since `since`. `absorbs_earlier`: the first rollups took
+    /// in the individual updates of the years before (Windows 7 to 8.1 and their servers, and
+    /// the .NET Framework, from October 2016); Windows Server 2008's rollups (from September
+    /// 2018) did not.
+    Rollups { since: Date, absorbs_earlier: bool },
+    /// Individual updates only (Windows XP, Server 2003, Vista): MSRC's supersedence alone
+    /// says what replaces what.
+    Individual,
+}
+
+fn servicing(info: &ProductInfo) -> Servicing {
+    let date = |y, m| Date::new(y, m, 1).expect("valid date");
+    let Some(target) = &info.platform else {
+        return Servicing::Individual;
+    };
+    if target.family >= OsFamily::Windows10 {
+        return Servicing::Cumulative;
+    }
+    if info.software.product() == ".net_framework" {
+        return Servicing::Rollups {
+            since: date(2016, 10),
+            absorbs_earlier: true,
+        };
+    }
+    match target.family {
+        OsFamily::WindowsXp | OsFamily::WindowsServer2003 | OsFamily::WindowsVista => {
+            Servicing::Individual
+        }
+        OsFamily::WindowsServer2008 => Servicing::Rollups {
+            since: date(2018, 9),
+            absorbs_earlier: false,
+        },
+        _ => Servicing::Rollups {
+            since: date(2016, 10),
+            absorbs_earlier: true,
+        },
+    }
 }
 
 /// What the cumulative chains of a machine's products say beyond MSRC's supersedence.
@@ -102,17 +143,23 @@ pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) 
     // A KB that is a month's cumulative update on any chain is not stand-alone.
     let mut cumulative_anywhere: HashSet<Kb> = HashSet::new();
     for chain in chains(catalog, selected) {
-        let info = &catalog.products[chain[0]];
-        let fully_cumulative = info
-            .platform
-            .as_ref()
-            .is_some_and(|t| t.family >= OsFamily::Windows10);
+        let (rollups_since, absorbs_earlier) = match servicing(&catalog.products[chain[0]]) {
+            Servicing::Individual => continue,
+            Servicing::Cumulative => (None, false),
+            Servicing::Rollups {
+                since,
+                absorbs_earlier,
+            } => (Some(since), absorbs_earlier),
+        };
+        let fully_cumulative = rollups_since.is_none();
         let mut months: BTreeMap<(u16, u8), Vec<&Fix>> = BTreeMap::new();
         let mut legacy: Vec<Kb> = Vec::new();
         for fix in fixes.iter().filter(|f| chain.contains(&f.product)) {
             let date = catalog.updates[&fix.kb].release_date;
-            if !fully_cumulative && date < rollup_model_start() {
-                legacy.push(fix.kb);
+            if rollups_since.is_some_and(|since| date < since) {
+                if absorbs_earlier {
+                    legacy.push(fix.kb);
+                }
             } else {
                 months
                     .entry((date.year(), date.month()))
@@ -194,43 +241,50 @@ pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) 
 }
 
 /// The selected products whose updates form one cumulative chain: each product alone,
-/// except the .NET Framework, whose servicing line on an OS is one 4.x release however MSRC
-/// names it over the years (".NET Framework 4.8.1 on ..." in 2022, ".NET Framework 3.5 AND
-/// 4.8.1 on ..." since 2023): a rename must not leave the old name's updates unsuperseded.
+/// except two kinds of names for one line of updates:
+/// - the .NET Framework, whose servicing line on an OS is one 4.x release however MSRC names
+///   it over the years (".NET Framework 4.8.1 on ..." in 2022, ".NET Framework 3.5 AND 4.8.1
+///   on ..." since 2023): a rename must not leave the old name's updates unsuperseded;
+/// - the operating system, which the catalog can name twice ("Windows 10 for x64-based
+///   Systems" in MSRC's documents, "Windows 10 Version 1507 for x64-based Systems" in WES-NG's
+///   hand-kept rows): both are the machine's OS, serviced by one chain of updates.
+///
 /// Applications are left out (Office MSPs are per component, not cumulative).
 fn chains(catalog: &CatalogSlice, selected: &[usize]) -> Vec<Vec<usize>> {
-    // (OS, 4.x line) -> products; a handful per machine, so a list.
-    let mut dotnet: Vec<((&OsTarget, &str), Vec<usize>)> = Vec::new();
+    // An OS, and a .NET 4.x line on it or none for the OS itself.
+    type Line<'a> = (&'a OsTarget, Option<&'a str>);
+    // Products per line; a handful per machine, so a list.
+    let mut lines: Vec<(Line, Vec<usize>)> = Vec::new();
     let mut chains = Vec::new();
     for &product in selected {
         let info = &catalog.products[product];
-        match info.kind {
-            ProductKind::Application => {}
-            ProductKind::Component if info.software.product() == ".net_framework" => {
+        let key = match (info.kind, &info.platform) {
+            (ProductKind::Application, _) => continue,
+            (ProductKind::OperatingSystem, Some(target)) => Some((target, None)),
+            (ProductKind::Component, Some(target))
+                if info.software.product() == ".net_framework" =>
+            {
                 let number = |v: &&String| -> Vec<u32> {
                     v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
                 };
-                let line = info
-                    .versions
+                info.versions
                     .iter()
                     .filter(|v| v.starts_with("4."))
                     .max_by_key(number)
-                    .or_else(|| info.versions.iter().max_by_key(number));
-                match (&info.platform, line) {
-                    (Some(target), Some(line)) => {
-                        let key = (target, line.as_str());
-                        match dotnet.iter_mut().find(|(k, _)| *k == key) {
-                            Some((_, products)) => products.push(product),
-                            None => dotnet.push((key, vec![product])),
-                        }
-                    }
-                    _ => chains.push(vec![product]),
-                }
+                    .or_else(|| info.versions.iter().max_by_key(number))
+                    .map(|line| (target, Some(line.as_str())))
             }
-            _ => chains.push(vec![product]),
+            _ => None,
+        };
+        match key {
+            Some(key) => match lines.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, products)) => products.push(product),
+                None => lines.push((key, vec![product])),
+            },
+            None => chains.push(vec![product]),
         }
     }
-    chains.extend(dotnet.into_iter().map(|(_, products)| products));
+    chains.extend(lines.into_iter().map(|(_, products)| products));
     chains
 }
 

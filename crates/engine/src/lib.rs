@@ -323,17 +323,18 @@ pub fn assess(
                 *entry = fix.kb;
             }
         }
-        // A stand-alone fix of a vulnerability that a cumulative update also fixes adds
-        // nothing: that update's chain closes it.
-        let cumulative_fix = per_month
-            .values()
-            .any(|kb| !evaluation.stand_alone.contains(kb));
+        // A stand-alone or Security-only fix of a vulnerability that a cumulative update (of
+        // any month) also fixes adds nothing: that update's chain closes it, and Windows
+        // Update offers the chain.
+        let apart = |kb: &Kb| evaluation.stand_alone.contains(kb) || security_only.contains(kb);
+        let cumulative_fix = per_month.values().any(|kb| !apart(kb));
         let mut reported: BTreeSet<Kb> = BTreeSet::new();
         for &kb in per_month.values() {
+            if cumulative_fix && apart(&kb) {
+                continue;
+            }
             if evaluation.stand_alone.contains(&kb) {
-                if !cumulative_fix {
-                    stand_alone.push((kb, *product, vulnerability));
-                }
+                stand_alone.push((kb, *product, vulnerability));
             } else {
                 reported.insert(head_of(
                     kb,

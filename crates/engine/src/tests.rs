@@ -615,6 +615,50 @@ fn stand_alone_fixes_of_a_vulnerability_a_rollup_fixes_are_not_reported() {
 }
 
 #[test]
+fn a_security_only_fix_of_a_vulnerability_a_later_rollup_fixes_is_not_reported() {
+    // MSRC re-pointed CVE-S from July's Security-only update 9500 (July's rollup is not listed
+    // for it) to October's rollup 9530: the rollup's chain closes it, and Windows Update never
+    // offers a Security-only update.
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    );
+    b.fix(
+        9400,
+        "2020-06-09",
+        os,
+        &["CVE-A", "CVE-B"],
+        &[9390],
+        Some("Monthly Rollup"),
+    );
+    b.fix(
+        9500,
+        "2020-07-14",
+        os,
+        &["CVE-S"],
+        &[],
+        Some("Security Only"),
+    );
+    b.fix(
+        9530,
+        "2020-10-13",
+        os,
+        &["CVE-S", "CVE-E"],
+        &[9400],
+        Some("Monthly Rollup"),
+    );
+    let m = machine(OsFamily::Windows7, 7601, None, &[9390]);
+    assert_eq!(missing(&b.0, &m, None), vec![9530]);
+    // Without a rollup that fixes it, the Security-only update is what closes CVE-S.
+    let m = machine(OsFamily::Windows7, 7601, None, &[9390]);
+    assert_eq!(missing(&b.0, &m, Some("2020-09-30")), vec![9500, 9400]);
+}
+
+#[test]
 fn rollups_absorb_the_individual_updates_of_the_years_before_them() {
     let mut b = Builder::new();
     let os = b.product(
