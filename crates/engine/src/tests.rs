@@ -659,6 +659,67 @@ fn a_security_only_fix_of_a_vulnerability_a_later_rollup_fixes_is_not_reported()
 }
 
 #[test]
+fn vista_updates_are_individual() {
+    // Vista never had rollups: the update of a month that fixes the most is not cumulative, so
+    // a later one installed leaves the earlier ones missing.
+    let vista = OsTarget {
+        family: OsFamily::WindowsVista,
+        release: None,
+        arch: Some(Arch::X64),
+        service_pack: Some(2),
+        server_core: false,
+    };
+    let mut b = Builder::new();
+    let os = b.product(
+        "Windows Vista x64 Edition Service Pack 2",
+        "windows_vista",
+        ProductKind::OperatingSystem,
+        vista,
+        &[],
+    );
+    b.fix(3100, "2015-12-08", os, &["CVE-1"], &[], None);
+    b.fix(3190, "2016-10-11", os, &["CVE-2", "CVE-3"], &[], None);
+    b.fix(
+        3200,
+        "2016-11-08",
+        os,
+        &["CVE-4", "CVE-5", "CVE-6"],
+        &[],
+        None,
+    );
+    let mut m = machine(OsFamily::Windows7, 6002, None, &[3200]);
+    m.os.family = OsFamily::WindowsVista;
+    m.os.service_pack = Some(2);
+    assert_eq!(missing(&b.0, &m, None), vec![3190, 3100]);
+}
+
+#[test]
+fn the_catalogs_two_names_of_one_os_form_one_chain() {
+    // MSRC names the release "Windows 10 for x64-based Systems", WES-NG's hand-kept rows
+    // "Windows 10 Version 1507 for x64-based Systems": one OS, one chain of cumulative updates.
+    let mut b = Builder::new();
+    let msrc = b.product(
+        "Windows 10 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
+    let custom = b.product(
+        "Windows 10 Version 1507 for x64-based Systems",
+        "windows_10",
+        ProductKind::OperatingSystem,
+        win10_target(),
+        &[],
+    );
+    b.fix(4100, "2017-05-09", msrc, &["CVE-1", "CVE-2"], &[], None);
+    b.fix(4105, "2017-06-13", custom, &["CVE-2017-0143"], &[], None);
+    b.fix(4110, "2017-07-11", msrc, &["CVE-3", "CVE-4"], &[4100], None);
+    let m = machine(OsFamily::Windows10, 18363, None, &[4110]);
+    assert_eq!(missing(&b.0, &m, None), Vec::<u32>::new());
+}
+
+#[test]
 fn rollups_absorb_the_individual_updates_of_the_years_before_them() {
     let mut b = Builder::new();
     let os = b.product(
