@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use kbgap_domain::{Date, Kb, MachineInventory, ProductInfo, SoftwareId};
 
 pub use explain::{ChainStep, Explanation, ProductFinding, Verdict, VulnerabilityState, explain};
+use products::dotnet_shown_by_updates;
 pub use products::{
     inbox_dotnet_versions, select_machine_products, select_products, software_rank,
 };
@@ -153,8 +154,6 @@ impl<'a> Evaluation<'a> {
         catalog: &'a CatalogSlice,
         options: AssessOptions,
     ) -> Self {
-        let selected = select_machine_products(machine, &catalog.products);
-        let selected_set: HashSet<usize> = selected.iter().copied().collect();
         let known = |kb: &Kb| {
             catalog
                 .updates
@@ -162,6 +161,15 @@ impl<'a> Evaluation<'a> {
                 .is_some_and(|u| options.as_of.is_none_or(|cut| u.release_date <= cut))
         };
         let fixes: Vec<&Fix> = catalog.fixes.iter().filter(|f| known(&f.kb)).collect();
+        let installed: HashSet<Kb> = machine.all_installed_kbs().into_iter().collect();
+        let dotnet_shown = dotnet_shown_by_updates(
+            &machine.os,
+            &catalog.products,
+            fixes.iter().map(|f| (f.kb, f.product)),
+            &installed,
+        );
+        let selected = select_machine_products(machine, &catalog.products, &dotnet_shown);
+        let selected_set: HashSet<usize> = selected.iter().copied().collect();
         let relevant: HashSet<Kb> = fixes
             .iter()
             .filter(|f| selected_set.contains(&f.product))
@@ -195,7 +203,6 @@ impl<'a> Evaluation<'a> {
 
         // What the machine has: its KBs, the cumulative updates its build revision reaches,
         // and everything those supersede.
-        let installed: HashSet<Kb> = machine.all_installed_kbs().into_iter().collect();
         let builds = builds::BuildFacts::new(
             machine,
             &fixes,

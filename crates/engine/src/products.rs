@@ -12,7 +12,9 @@
 //! "`.NET Framework <version> on <OS>`" components of that version.
 
 use kbgap_catalog::applications::installed_software;
-use kbgap_domain::{MachineInventory, OsFamily, OsInfo, ProductInfo, ProductKind, SoftwareId};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use kbgap_domain::{Kb, MachineInventory, OsFamily, OsInfo, ProductInfo, ProductKind, SoftwareId};
 
 /// The .NET Framework versions a Windows release ships with and turns on by default.
 pub fn inbox_dotnet_versions(os: &OsInfo) -> &'static [&'static str] {
@@ -81,17 +83,65 @@ pub fn select_products(os: &OsInfo, products: &[ProductInfo]) -> Vec<usize> {
 }
 
 /// Indexes of `products` that this machine runs: its OS and in-box components, the
-/// applications its inventory lists, and the .NET Framework releases it lists.
-pub fn select_machine_products(machine: &MachineInventory, products: &[ProductInfo]) -> Vec<usize> {
+/// applications its inventory lists, and the .NET Framework releases it lists or its
+/// installed updates show (`dotnet_shown`, from [`dotnet_shown_by_updates`]).
+pub fn select_machine_products(
+    machine: &MachineInventory,
+    products: &[ProductInfo],
+    dotnet_shown: &[String],
+) -> Vec<usize> {
     if machine.applications.is_empty() {
-        return select_products(&machine.os, products);
+        return select_os_products(&machine.os, products, dotnet_shown);
     }
     let installed = installed_software(machine);
-    let mut selected = select_os_products(&machine.os, products, &installed.dotnet_framework);
+    let mut dotnet = installed.dotnet_framework.clone();
+    dotnet.extend(dotnet_shown.iter().cloned());
+    let mut selected = select_os_products(&machine.os, products, &dotnet);
     selected.extend(installed.select(products));
     selected.sort_unstable();
     selected.dedup();
     selected
+}
+
+/// The .NET Framework 4.x releases the machine's installed updates show. On Windows 10 and
+/// later, .NET 4.8 and 4.8.1 are OS features that no program list names, but each has its
+/// own cumulative updates (".NET Framework 3.5 AND 4.8.1 on Windows 10 Version 22H2"): an
+/// installed one says which release the machine runs. An update filed under several 4.x
+/// releases of the OS (the umbrella rollups of Windows 7) shows none.
+pub(crate) fn dotnet_shown_by_updates(
+    os: &OsInfo,
+    products: &[ProductInfo],
+    fixes: impl IntoIterator<Item = (Kb, usize)>,
+    installed: &HashSet<Kb>,
+) -> Vec<String> {
+    let mut lines: BTreeMap<Kb, BTreeSet<&str>> = BTreeMap::new();
+    for (kb, product) in fixes {
+        if !installed.contains(&kb) {
+            continue;
+        }
+        let info = &products[product];
+        let on_this_os = info.platform.as_ref().is_some_and(|t| t.matches(os));
+        if info.kind == ProductKind::Component
+            && info.software.product() == ".net_framework"
+            && on_this_os
+        {
+            let entry = lines.entry(kb).or_default();
+            entry.extend(
+                info.versions
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|v| v.starts_with("4.")),
+            );
+        }
+    }
+    let mut shown: Vec<String> = lines
+        .into_values()
+        .filter(|versions| versions.len() == 1)
+        .flat_map(|versions| versions.into_iter().map(str::to_string))
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    shown
 }
 
 fn select_os_products(os: &OsInfo, products: &[ProductInfo], dotnet: &[String]) -> Vec<usize> {

@@ -1116,6 +1116,25 @@ fn a_newer_dotnet_4x_replaces_the_inbox_one_and_older_frameworks_stay() {
     assert_eq!(missing(&catalog.0, &host, None), [6001, 6002]);
     host.applications.push(dotnet_481_program());
     assert_eq!(missing(&catalog.0, &host, None), [6001, 6003]);
+
+    // A hotfix list alone (systeminfo) names no program, but an installed 4.8.1 update shows
+    // 4.8.1: June's 4.8.1 update is then missing, not the in-box line's.
+    catalog.fix(6011, "2026-06-09", os, &["CVE-2026-0011"], &[6001], None);
+    catalog.fix(6012, "2026-06-09", inbox, &["CVE-2026-0012"], &[6002], None);
+    catalog.fix(
+        6013,
+        "2026-06-09",
+        upgraded,
+        &["CVE-2026-0012"],
+        &[6003],
+        None,
+    );
+    let mut host = machine(OsFamily::Windows10, 19045, None, &[6001, 6003]);
+    host.os.release = Some("22H2".into());
+    assert_eq!(missing(&catalog.0, &host, None), [6011, 6013]);
+    // An update filed under both lines shows neither.
+    catalog.fix(6003, "2026-05-12", inbox, &["CVE-2026-0002"], &[], None);
+    assert_eq!(missing(&catalog.0, &host, None), [6011, 6012]);
 }
 
 #[test]
