@@ -312,7 +312,8 @@ pub fn assess(
     // is decided after the others, by `replacement_of`.
     let mut heads: HashMap<Kb, Kb> = HashMap::new();
     let mut chosen: BTreeMap<Kb, (BTreeSet<usize>, BTreeSet<String>)> = BTreeMap::new();
-    let mut stand_alone: Vec<(Kb, usize, &str)> = Vec::new();
+    // Stand-alone fixes of open vulnerabilities, decided once the rest is.
+    let mut deferred: Vec<(Kb, usize, &str)> = Vec::new();
     for ((product, vulnerability), candidates) in &fixers {
         if candidates.iter().any(|f| covered.contains(&f.kb)) {
             continue;
@@ -341,7 +342,7 @@ pub fn assess(
                 continue;
             }
             if evaluation.stand_alone.contains(&kb) {
-                stand_alone.push((kb, *product, vulnerability));
+                deferred.push((kb, *product, vulnerability));
             } else {
                 reported.insert(head_of(
                     kb,
@@ -358,12 +359,12 @@ pub fn assess(
             entry.1.insert(vulnerability.to_string());
         }
     }
-    if !stand_alone.is_empty() {
+    if !deferred.is_empty() {
         // Newest first, so that a stand-alone update replaced by a newer stand-alone one
         // finds it already decided.
-        stand_alone.sort_by_key(|&(kb, ..)| std::cmp::Reverse(preference(kb)));
+        deferred.sort_by_key(|&(kb, ..)| std::cmp::Reverse(preference(kb)));
         let mut own_heads: HashMap<Kb, Kb> = HashMap::new();
-        for (kb, product, vulnerability) in stand_alone {
+        for (kb, product, vulnerability) in deferred {
             let head = replacement_of(kb, &evaluation, &mut own_heads, &preference);
             let report = if chosen.contains_key(&head) {
                 head
