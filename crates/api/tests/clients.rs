@@ -8,50 +8,20 @@
 //! the test fails saying so, unless `KBGAP_SKIP_PYTHON_CLIENTS=1` skips it on purpose.
 
 mod idp;
+#[path = "../../sync/tests/support/pki.rs"]
+mod pki;
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::process::Command;
 
 use idp::{idp, register};
+use pki::{TestPki, test_pki};
 use serde_json::Value;
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/clients/get_missing_kbs.py"
 );
-
-/// A CA certificate (PEM) and a server certificate for 127.0.0.1 signed by it, with the
-/// server's key: what `kbgap serve --tls-cert --tls-key` reads.
-fn test_pki() -> (String, String, String) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
-        KeyUsagePurpose, SanType,
-    };
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "kbgap test CA");
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
-    let mut server = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    server
-        .subject_alt_names
-        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    server
-        .distinguished_name
-        .push(DnType::CommonName, "127.0.0.1");
-    server.use_authority_key_identifier_extension = true;
-    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    server.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let key = KeyPair::generate().unwrap();
-    let cert = server.signed_by(&key, &ca).unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
-}
 
 fn python_ready() -> Result<(), String> {
     let probe = Command::new("python3")
@@ -104,7 +74,11 @@ async fn msal_and_azure_identity_get_tokens_and_call_getmissingkbs_over_tls() {
     }
     let idp = idp("clients", true).await;
     let (client, secret) = register(&idp.store, "python", &["Software.Read.All"]).await;
-    let (ca_pem, cert_pem, key_pem) = test_pki();
+    let TestPki {
+        ca_pem,
+        cert_pem,
+        key_pem,
+    } = test_pki();
     let ca = idp.dir.join("ca.pem");
     std::fs::write(&ca, &ca_pem).unwrap();
     let config = kbgap_api::tls_config(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap();

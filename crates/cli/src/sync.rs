@@ -15,9 +15,14 @@ use crate::commands::{open_store, progress_bar};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// Base URL of the CVRF API (`/updates` and `/cvrf/{id}` under it).
+    /// Base URL of the CVRF API (`/updates` and `/cvrf/{id}` under it). Behind a proxy, set
+    /// HTTPS_PROXY (and NO_PROXY).
     #[arg(long, env = "KBGAP_MSRC_URL", default_value = kbgap_sync::DEFAULT_SOURCE)]
     pub source: String,
+    /// PEM file of the certificate authorities to trust for the API instead of the built-in
+    /// Mozilla roots (a TLS-inspecting proxy's, a mirror's private one).
+    #[arg(long, env = "KBGAP_MSRC_CA_FILE", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
     /// Folder holding the last good copy of every document [default: beside the database,
     /// `<database file>.cvrf`].
     #[arg(long)]
@@ -44,7 +49,15 @@ pub async fn run(db: &str, args: &SyncArgs) -> anyhow::Result<()> {
     let mut cache =
         Cache::open(&dir).with_context(|| format!("cannot open the cache {}", dir.display()))?;
     let store = open_store(db).await?;
-    let client = MsrcClient::new(&args.source);
+    let client = match &args.ca_file {
+        None => MsrcClient::new(&args.source),
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+            MsrcClient::with_ca_pem(&args.source, &pem)
+                .with_context(|| format!("the CA file {}", path.display()))?
+        }
+    };
     let bar = crate::commands::terminal_bar();
     let planned = tokio::task::block_in_place(|| {
         plan(&client, &cache, &|done, total, id| {

@@ -5,6 +5,8 @@
 
 #[path = "../../sync/tests/support/feed_server.rs"]
 mod feed_server;
+#[path = "../../sync/tests/support/pki.rs"]
+mod pki;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -147,4 +149,54 @@ fn sync_refuses_a_memory_database_without_a_cache_folder() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("--cache"), "{stderr}");
+}
+
+/// Over HTTPS with a private CA: `--ca-file` trusts it; without it the sync fails naming the
+/// URL and the certificate; a CA file that cannot be read or holds no certificate is named.
+#[test]
+fn sync_over_https_trusts_the_ca_file() {
+    let pki = pki::test_pki();
+    let server = FeedServer::start_tls(&pki.cert_pem, &pki.key_pem);
+    server.set_index(std::fs::read(data().join("updates.json")).unwrap());
+    for month in MONTHS {
+        server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
+    }
+    let sandbox = Sandbox::new("sync-https");
+    let source = server.base();
+
+    let refused = sandbox.run(&["catalog", "sync"], source);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(source) && stderr.contains("certificate"),
+        "{stderr}"
+    );
+
+    let ca = sandbox.dir.join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let ca = ca.to_str().unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&sandbox.ok(&["catalog", "sync", "--json", "--ca-file", ca], source))
+            .unwrap();
+    assert_eq!(report["new"].as_array().unwrap().len(), MONTHS.len());
+
+    let missing = sandbox.dir.join("missing.pem");
+    let out = sandbox.run(
+        &["catalog", "sync", "--ca-file", missing.to_str().unwrap()],
+        source,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
+    let not_pem = sandbox.dir.join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let out = sandbox.run(
+        &["catalog", "sync", "--ca-file", not_pem.to_str().unwrap()],
+        source,
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not.pem") && stderr.contains("no usable PEM certificate"),
+        "{stderr}"
+    );
 }

@@ -5,10 +5,17 @@
 //! costs a `304` and no body. The client is blocking (`ureq`): a sync is a few dozen sequential
 //! requests at most, and a blocking client keeps TLS (rustls with the `ring` provider) and the
 //! dependency tree small.
+//!
+//! Behind a proxy, the standard variables (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) are read.
+//! The server's certificate is checked against Mozilla's roots, built in, or against the
+//! certificate authorities a PEM file names (a TLS-inspecting proxy's, a mirror's private
+//! one), as `curl --cacert` does.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::Agent;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 /// Where MSRC serves the API.
 pub const DEFAULT_SOURCE: &str = "https://api.msrc.microsoft.com/cvrf/v3.0";
@@ -46,6 +53,11 @@ pub enum FetchError {
     Transport { url: String, message: String },
 }
 
+/// A PEM file of certificate authorities that holds none, or cannot be read as PEM.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no usable PEM certificate: {0}")]
+pub struct CaError(String);
+
 /// A client of one CVRF API base URL.
 #[derive(Clone)]
 pub struct MsrcClient {
@@ -54,13 +66,38 @@ pub struct MsrcClient {
 }
 
 impl MsrcClient {
-    /// A client of `base` (such as [`DEFAULT_SOURCE`], or a local mirror over plain http).
+    /// A client of `base` (such as [`DEFAULT_SOURCE`], or a local mirror over plain http),
+    /// checking TLS certificates against Mozilla's roots.
     pub fn new(base: &str) -> MsrcClient {
+        MsrcClient::with_roots(base, RootCerts::WebPki)
+    }
+
+    /// A client that trusts only the certificate authorities of `ca_pem` (the contents of a
+    /// PEM file holding one or more certificates).
+    pub fn with_ca_pem(base: &str, ca_pem: &[u8]) -> Result<MsrcClient, CaError> {
+        let certs = ureq::tls::parse_pem(ca_pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
+                Ok(_) => None,
+                Err(e) => Some(Err(CaError(e.to_string()))),
+            })
+            .collect::<Result<Vec<Certificate<'static>>, CaError>>()?;
+        if certs.is_empty() {
+            return Err(CaError("the file holds no certificate".into()));
+        }
+        Ok(MsrcClient::with_roots(
+            base,
+            RootCerts::Specific(Arc::new(certs)),
+        ))
+    }
+
+    fn with_roots(base: &str, roots: RootCerts) -> MsrcClient {
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
             .timeout_global(Some(Duration::from_secs(300)))
             .user_agent(concat!("kbgap/", env!("CARGO_PKG_VERSION")))
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build()
             .into();
         MsrcClient {

@@ -29,7 +29,7 @@ use kbgap_store::{CatalogSummary, Progress, Store, StoreError};
 use ruzstd::encoding::{CompressionLevel, compress_to_vec};
 
 pub use cache::{Cache, DocumentState, State, sha256_hex};
-pub use client::{DEFAULT_SOURCE, Fetch, FetchError, MsrcClient, Validators};
+pub use client::{CaError, DEFAULT_SOURCE, Fetch, FetchError, MsrcClient, Validators};
 pub use index::{IndexEntry, parse_index};
 
 /// Errors that stop a whole sync (a single bad document never does: it is rejected).

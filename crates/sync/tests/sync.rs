@@ -6,6 +6,8 @@
 
 #[path = "support/feed_server.rs"]
 mod feed_server;
+#[path = "support/pki.rs"]
+mod pki;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use kbgap_catalog::Batch;
 use kbgap_store::Store;
 use kbgap_store_sqlite::SqliteStore;
 use kbgap_sync::{Cache, MsrcClient, Rejection, Report, apply, plan, vulnerability_count};
+use pki::test_pki;
 
 const OLD_MARCH: &str = "2019-Mar.rev2019-09-10.xml.zst";
 const OLD_MARCH_DATE: &str = "2019-09-10T07:00:00Z";
@@ -350,5 +353,60 @@ fn an_unreachable_source_fails_the_sync_and_writes_nothing() {
     let err = plan(&MsrcClient::new(&base), &cache, &|_, _, _| {}).unwrap_err();
     assert!(err.to_string().contains("document list"), "{err}");
     assert!(!dir.join("state.json").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The API over HTTPS, as MSRC serves it: with the test CA given as the trusted authority
+/// (`kbgap catalog sync --ca-file`), every document is fetched and imported; with the built-in
+/// Mozilla roots, the unknown issuer is refused, the error names the URL, and nothing is
+/// written.
+#[tokio::test(flavor = "multi_thread")]
+async fn https_with_a_trusted_ca_syncs_and_an_unknown_issuer_is_refused() {
+    let pki = test_pki();
+    let server = FeedServer::start_tls(&pki.cert_pem, &pki.key_pem);
+    assert!(server.base().starts_with("https://127.0.0.1:"));
+    server.set_index(index_with_date(
+        &shipped_index(),
+        "2019-Mar",
+        OLD_MARCH_DATE,
+    ));
+    for month in &MONTHS[..3] {
+        server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
+    }
+    server.set_document("2019-Mar", document(&data(), OLD_MARCH));
+    let dir = std::env::temp_dir().join(format!("kbgap-sync-https-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let untrusted = MsrcClient::new(server.base());
+    let cache = Cache::open(dir.join("refused")).unwrap();
+    let err = plan(&untrusted, &cache, &|_, _, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(server.base()) && err.contains("certificate"),
+        "{err}"
+    );
+    assert!(!dir.join("refused/state.json").exists());
+
+    let trusted = MsrcClient::with_ca_pem(server.base(), pki.ca_pem.as_bytes()).unwrap();
+    let mut cache = Cache::open(dir.join("cache")).unwrap();
+    let store = SqliteStore::connect(&format!("sqlite://{}", dir.join("kbgap.db").display()))
+        .await
+        .unwrap();
+    let planned = plan(&trusted, &cache, &|_, _, _| {}).unwrap();
+    let report = apply(planned, &mut cache, &store, false, &|_| {})
+        .await
+        .unwrap();
+    let new: Vec<_> = report.new.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(new, MONTHS);
+    assert!(
+        report
+            .catalog
+            .is_some_and(|c| c.sources == MONTHS.len() as u64)
+    );
+
+    // A file that holds no certificate is refused before any request.
+    assert!(MsrcClient::with_ca_pem(server.base(), b"not a certificate").is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }

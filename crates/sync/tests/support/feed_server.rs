@@ -56,9 +56,20 @@ pub struct FeedServer {
 impl FeedServer {
     /// Starts a server on a free loopback port, serving nothing yet.
     pub fn start() -> FeedServer {
+        FeedServer::start_with(None)
+    }
+
+    /// The same over HTTPS, presenting `cert_pem` (signed by a test CA) with `key_pem`.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> FeedServer {
+        let config = kbgap_api::tls_config(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap();
+        FeedServer::start_with(Some(config))
+    }
+
+    fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> FeedServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
-        let base = format!("http://{}/cvrf/v3.0", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{}/cvrf/v3.0", listener.local_addr().unwrap());
         let feed = Arc::new(Mutex::new(Feed::default()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let served = feed.clone();
@@ -73,12 +84,18 @@ impl FeedServer {
                     let feed = served.clone();
                     async move { answer(&feed, &uri, &headers) }
                 });
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .unwrap();
+                let stop = async {
+                    let _ = rx.await;
+                };
+                match tls {
+                    Some(config) => kbgap_api::serve_tls(listener, app, config, stop)
+                        .await
+                        .unwrap(),
+                    None => axum::serve(listener, app)
+                        .with_graceful_shutdown(stop)
+                        .await
+                        .unwrap(),
+                }
             });
         });
         FeedServer {
@@ -89,7 +106,7 @@ impl FeedServer {
         }
     }
 
-    /// The API base URL (`http://127.0.0.1:PORT/cvrf/v3.0`).
+    /// The API base URL (`http://127.0.0.1:PORT/cvrf/v3.0`, or `https://`).
     pub fn base(&self) -> &str {
         &self.base
     }
