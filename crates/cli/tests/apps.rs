@@ -2,76 +2,26 @@
 //! runs them on a real SQLite file: an application registered on the command line gets a
 //! token from the served token endpoint over HTTPS and calls the API with it.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
+use support::Sandbox;
 
-const KBGAP: &str = env!("CARGO_BIN_EXE_kbgap");
-
-struct Sandbox {
-    dir: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!("kbgap-apps-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Sandbox { dir }
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new(KBGAP);
-        command
-            .arg("--db")
-            .arg(format!("sqlite://{}", self.dir.join("kbgap.db").display()))
-            .env_remove("KBGAP_DB")
-            .env_remove("KBGAP_PUBLIC_URL");
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn refused(&self, args: &[&str], says: &str) {
-        let out = self.run(args);
-        assert!(!out.status.success(), "{args:?} succeeded");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
-    }
-
-    /// Every byte of the database files (main file and write-ahead log).
-    fn database_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.to_string_lossy().contains("kbgap.db") {
-                bytes.extend(std::fs::read(path).unwrap());
-            }
+/// Every byte of the database files (main file and write-ahead log).
+fn database_bytes(sandbox: &Sandbox) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(&sandbox.dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("kbgap.db") {
+            bytes.extend(std::fs::read(path).unwrap());
         }
-        bytes
     }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    bytes
 }
 
 fn json(text: &str) -> Value {
@@ -113,7 +63,7 @@ fn applications_are_added_listed_rotated_and_removed() {
     );
     assert!(!listed.contains(&secret));
     assert!(sandbox.ok(&["app", "list"]).contains("reader"));
-    let stored = sandbox.database_bytes();
+    let stored = database_bytes(&sandbox);
     assert!(
         !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
         "the secret itself is never stored"

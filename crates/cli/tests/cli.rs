@@ -2,10 +2,11 @@
 //! and messages out. Bad input gets one clear line naming the file and the problem, a
 //! non-zero exit code, and leaves the database exactly as it was.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-const KBGAP: &str = env!("CARGO_BIN_EXE_kbgap");
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{KBGAP, Sandbox};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,60 +14,15 @@ fn repo(path: &str) -> PathBuf {
         .join(path)
 }
 
-struct Sandbox {
-    dir: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!("kbgap-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Sandbox { dir }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(KBGAP)
-            .arg("--db")
-            .arg(format!("sqlite://{}", self.dir.join("kbgap.db").display()))
-            .args(args)
-            .env_remove("KBGAP_DB")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn file(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.dir.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path.display().to_string()
-    }
-
-    /// Everything a user can see of the store.
-    fn state(&self) -> String {
-        [
-            self.ok(&["machines", "--json"]),
-            self.ok(&["missing", "--software", "microsoft-_-edge", "--json"]),
-            self.ok(&["missing", "--software", "microsoft-_-windows_7", "--json"]),
-            self.ok(&["missing", "--machine", "WS-1909-01", "--json"]),
-        ]
-        .join("\n")
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// Everything a user can see of the store.
+fn state(sandbox: &Sandbox) -> String {
+    [
+        sandbox.ok(&["machines", "--json"]),
+        sandbox.ok(&["missing", "--software", "microsoft-_-edge", "--json"]),
+        sandbox.ok(&["missing", "--software", "microsoft-_-windows_7", "--json"]),
+        sandbox.ok(&["missing", "--machine", "WS-1909-01", "--json"]),
+    ]
+    .join("\n")
 }
 
 fn loaded(name: &str) -> Sandbox {
@@ -85,7 +41,7 @@ fn loaded(name: &str) -> Sandbox {
 /// Runs a command that must fail: one line on stderr naming `file`, exit code not 0, and
 /// the store unchanged.
 fn refused(sandbox: &Sandbox, args: &[&str], file: &str, problem: &str) {
-    let before = sandbox.state();
+    let before = state(sandbox);
     let out = sandbox.run(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{args:?} succeeded");
@@ -95,7 +51,7 @@ fn refused(sandbox: &Sandbox, args: &[&str], file: &str, problem: &str) {
         stderr.to_lowercase().contains(problem),
         "says {problem:?}: {stderr}"
     );
-    assert_eq!(sandbox.state(), before, "the store changed after {args:?}");
+    assert_eq!(state(sandbox), before, "the store changed after {args:?}");
 }
 
 #[test]
@@ -185,7 +141,7 @@ fn bad_inventories_are_refused_and_change_nothing() {
 #[test]
 fn reimports_are_idempotent_and_the_summary_is_printed() {
     let sandbox = loaded("idempotent");
-    let before = sandbox.state();
+    let before = state(&sandbox);
     let out = sandbox.ok(&[
         "catalog",
         "import",
@@ -199,7 +155,7 @@ fn reimports_are_idempotent_and_the_summary_is_printed() {
     );
     assert!(out.contains("6 machines reassessed"), "{out}");
     sandbox.ok(&["ingest", repo("demo").to_str().unwrap()]);
-    assert_eq!(sandbox.state(), before);
+    assert_eq!(state(&sandbox), before);
 }
 
 #[test]

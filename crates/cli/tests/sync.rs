@@ -7,13 +7,14 @@
 mod feed_server;
 #[path = "../../sync/tests/support/pki.rs"]
 mod pki;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use feed_server::{FeedServer, document, emptied, index_with_date};
+use support::{KBGAP, Sandbox};
 
-const KBGAP: &str = env!("CARGO_BIN_EXE_kbgap");
 const MONTHS: [&str; 4] = ["2016-Jan", "2017-Feb", "2017-May-B", "2019-Mar"];
 
 fn data() -> PathBuf {
@@ -25,46 +26,6 @@ fn machine() -> PathBuf {
         .join("../inventory/tests/data/7_sp1_x64_enterprise_en-us_20190305_systeminfo.txt")
 }
 
-struct Sandbox {
-    dir: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!("kbgap-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Sandbox { dir }
-    }
-
-    fn run(&self, args: &[&str], source: &str) -> Output {
-        Command::new(KBGAP)
-            .arg("--db")
-            .arg(format!("sqlite://{}", self.dir.join("kbgap.db").display()))
-            .args(args)
-            .env_remove("KBGAP_DB")
-            .env("KBGAP_MSRC_URL", source)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str], source: &str) -> String {
-        let out = self.run(args, source);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 fn sync_imports_then_refuses_an_emptied_month_and_keeps_the_answers() {
     let server = FeedServer::start();
@@ -73,13 +34,13 @@ fn sync_imports_then_refuses_an_emptied_month_and_keeps_the_answers() {
     for month in MONTHS {
         server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
     }
-    let sandbox = Sandbox::new("sync");
     let source = server.base();
+    let sandbox = Sandbox::new("sync").with_env("KBGAP_MSRC_URL", source);
 
     // First sync, JSON report; the source comes from KBGAP_MSRC_URL and the cache defaults to
     // beside the database.
     let report: serde_json::Value =
-        serde_json::from_str(&sandbox.ok(&["catalog", "sync", "--json"], source)).unwrap();
+        serde_json::from_str(&sandbox.ok(&["catalog", "sync", "--json"])).unwrap();
     let new: Vec<&str> = report["new"]
         .as_array()
         .unwrap()
@@ -95,13 +56,8 @@ fn sync_imports_then_refuses_an_emptied_month_and_keeps_the_answers() {
             .is_file()
     );
 
-    sandbox.ok(&["ingest", machine().to_str().unwrap()], source);
-    let answer = |s: &Sandbox| {
-        s.ok(
-            &["missing", "--software", "microsoft-_-windows_7", "--json"],
-            source,
-        )
-    };
+    sandbox.ok(&["ingest", machine().to_str().unwrap()]);
+    let answer = |s: &Sandbox| s.ok(&["missing", "--software", "microsoft-_-windows_7", "--json"]);
     let before = answer(&sandbox);
     assert!(before.contains("\"value\""), "{before}");
 
@@ -109,7 +65,7 @@ fn sync_imports_then_refuses_an_emptied_month_and_keeps_the_answers() {
     server.set_index(index_with_date(&index, "2016-Jan", "2026-07-06T00:00:00Z"));
     let january = document(&data(), "2016-Jan.xml.zst");
     server.set_document("2016-Jan", emptied(&january));
-    let out = sandbox.run(&["catalog", "sync"], source);
+    let out = sandbox.run(&["catalog", "sync"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -131,7 +87,7 @@ fn sync_imports_then_refuses_an_emptied_month_and_keeps_the_answers() {
 
     // The good copy comes back: nothing to import, exit code 0.
     server.set_document("2016-Jan", january);
-    let stdout = sandbox.ok(&["catalog", "sync"], source);
+    let stdout = sandbox.ok(&["catalog", "sync"]);
     assert!(
         stdout.contains("0 rejected") && stdout.contains("4 unchanged"),
         "{stdout}"
@@ -161,10 +117,10 @@ fn sync_over_https_trusts_the_ca_file() {
     for month in MONTHS {
         server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
     }
-    let sandbox = Sandbox::new("sync-https");
     let source = server.base();
+    let sandbox = Sandbox::new("sync-https").with_env("KBGAP_MSRC_URL", source);
 
-    let refused = sandbox.run(&["catalog", "sync"], source);
+    let refused = sandbox.run(&["catalog", "sync"]);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -176,23 +132,16 @@ fn sync_over_https_trusts_the_ca_file() {
     std::fs::write(&ca, &pki.ca_pem).unwrap();
     let ca = ca.to_str().unwrap();
     let report: serde_json::Value =
-        serde_json::from_str(&sandbox.ok(&["catalog", "sync", "--json", "--ca-file", ca], source))
-            .unwrap();
+        serde_json::from_str(&sandbox.ok(&["catalog", "sync", "--json", "--ca-file", ca])).unwrap();
     assert_eq!(report["new"].as_array().unwrap().len(), MONTHS.len());
 
     let missing = sandbox.dir.join("missing.pem");
-    let out = sandbox.run(
-        &["catalog", "sync", "--ca-file", missing.to_str().unwrap()],
-        source,
-    );
+    let out = sandbox.run(&["catalog", "sync", "--ca-file", missing.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
     let not_pem = sandbox.dir.join("not.pem");
     std::fs::write(&not_pem, "hello").unwrap();
-    let out = sandbox.run(
-        &["catalog", "sync", "--ca-file", not_pem.to_str().unwrap()],
-        source,
-    );
+    let out = sandbox.run(&["catalog", "sync", "--ca-file", not_pem.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
