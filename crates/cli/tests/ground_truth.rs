@@ -280,6 +280,19 @@ async fn windows_7_with_office_2016_finds_the_office_updates_windows_update_list
     assert!(office_reported.is_superset(&office_security));
 }
 
+/// The KBs kbgap reports for a machine.
+fn reported(
+    machine: &MachineInventory,
+    slice: &CatalogSlice,
+    options: AssessOptions,
+) -> BTreeSet<Kb> {
+    assess(machine, slice, options)
+        .missing
+        .iter()
+        .map(|u| u.kb)
+        .collect()
+}
+
 fn kb(n: u32) -> Kb {
     Kb::new(n).unwrap()
 }
@@ -305,13 +318,7 @@ async fn windows_10_1809_preview_update_covers_the_security_update_it_contains()
     assert!(!sample.installed_kbs.contains(&kb(4487044)));
     let slice = catalog.slice(&sample).await;
     let options = as_of("2019-03-07");
-    let reported = |m: &MachineInventory| -> BTreeSet<Kb> {
-        assess(m, &slice, options)
-            .missing
-            .iter()
-            .map(|u| u.kb)
-            .collect()
-    };
+    let reported = |m: &MachineInventory| reported(m, &slice, options);
 
     let found = reported(&sample);
     assert!(!found.contains(&kb(4487044)), "{found:?}");
@@ -363,13 +370,7 @@ async fn a_machine_known_by_its_revision_has_the_cumulative_updates_up_to_it() {
     let options = as_of("2019-03-07");
     let at_348 = inventory(348);
     let slice = catalog.slice(&at_348).await;
-    let reported = |m: &MachineInventory| -> BTreeSet<Kb> {
-        assess(m, &slice, options)
-            .missing
-            .iter()
-            .map(|u| u.kb)
-            .collect()
-    };
+    let reported = |m: &MachineInventory| reported(m, &slice, options);
     // 17763.348 contains January's (17763.253) and February's (17763.316) security updates.
     let found = reported(&at_348);
     for contained in [4480116, 4487044] {
@@ -424,13 +425,7 @@ async fn a_hotpatched_server_has_what_its_hotpatch_brings() {
     let at_4270 = server(Some(4270), &[]);
     let slice = catalog.slice(&at_4270).await;
     let options = AssessOptions::default();
-    let reported = |m: &MachineInventory| -> BTreeSet<Kb> {
-        assess(m, &slice, options)
-            .missing
-            .iter()
-            .map(|u| u.kb)
-            .collect()
-    };
+    let reported = |m: &MachineInventory| reported(m, &slice, options);
     let june = [5060841, 5060842];
     let may = [5058497, 5058411];
     // Known by the June hotpatch's revision: neither June's nor May's fixes are missing.

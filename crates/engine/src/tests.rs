@@ -28,6 +28,17 @@ fn win7_target() -> OsTarget {
     }
 }
 
+/// The Windows 7 SP1 x64 OS product.
+fn win7_os(b: &mut Builder) -> usize {
+    b.product(
+        "Windows 7 for x64-based Systems Service Pack 1",
+        "windows_7",
+        ProductKind::OperatingSystem,
+        win7_target(),
+        &[],
+    )
+}
+
 fn win10_target() -> OsTarget {
     OsTarget {
         family: OsFamily::Windows10,
@@ -174,13 +185,7 @@ fn as_of_hides_later_updates() {
 #[test]
 fn security_only_and_monthly_rollup_are_alternatives() {
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     // January: rollup 2001 (supersedes December's 2000) or security-only 2002; February likewise.
     b.fix(
         2000,
@@ -223,13 +228,7 @@ fn security_only_and_monthly_rollup_are_alternatives() {
 #[test]
 fn security_only_updates_never_form_a_chain() {
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(2001, "2019-01-08", os, &["CVE-1"], &[1999], None);
     b.fix(2002, "2019-01-08", os, &["CVE-1"], &[], None);
     b.fix(2011, "2019-02-12", os, &["CVE-3"], &[2001], None);
@@ -341,13 +340,7 @@ fn an_out_of_band_fix_whose_vulnerability_a_later_rollup_fixes_goes_with_the_rol
     // that vulnerability, so the rollup alone is reported. Its security-only twin is never
     // reported next to it.
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(2000, "2018-12-11", os, &["CVE-0", "CVE-00"], &[1999], None);
     b.fix(2005, "2018-12-19", os, &["CVE-OOB"], &[], None);
     b.fix(2001, "2019-01-08", os, &["CVE-1", "CVE-OOB"], &[2000], None);
@@ -362,13 +355,7 @@ fn an_out_of_band_fix_whose_vulnerability_a_later_rollup_fixes_goes_with_the_rol
 /// only.
 fn rollups_and_an_out_of_band_ie_update() -> CatalogSlice {
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     let ie = b.product(
         "Internet Explorer 11 on Windows 7 for x64-based Systems Service Pack 1",
         "internet_explorer",
@@ -486,13 +473,7 @@ fn a_stand_alone_update_named_by_a_later_rollup_is_replaced_by_the_newest_rollup
     // MSRC names the stand-alone update as superseded by January's rollup; the rollups
     // replace each other, so February's rollup alone is reported.
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(6110, "2018-12-11", os, &["CVE-1", "CVE-2"], &[6100], None);
     b.fix(6115, "2018-12-20", os, &["CVE-OOB"], &[], None);
     b.fix(
@@ -514,13 +495,7 @@ fn a_stand_alone_update_goes_with_its_chain_when_no_rollup_contains_its_successo
     // says supersedes 7010, and 7030, which fixes 7020's vulnerability too and is preferred.
     // No rollup contains 7020, so 7010 goes with its chain as before: 7020 is reported for it.
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(7000, "2017-03-14", os, &["CVE-1", "CVE-2"], &[6990], None);
     b.fix(7010, "2017-03-14", os, &["CVE-3"], &[], None);
     b.fix(7020, "2017-04-11", os, &["CVE-4"], &[7010], None);
@@ -542,13 +517,7 @@ fn a_security_only_update_is_contained_in_its_months_rollup() {
     // vulnerability (CVE-X) than the rollup's, as WES-NG's rows sometimes do; April's rollup
     // 8010 follows March's.
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(
         8000,
         "2017-03-14",
@@ -592,13 +561,7 @@ fn stand_alone_fixes_of_a_vulnerability_a_rollup_fixes_are_not_reported() {
     // released a week later and April's preview 9012 (WES-NG's hand-kept MS17-010 rows name
     // such previews). The rollups' chain closes it: only April's rollup is reported.
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(
         9000,
         "2017-03-14",
@@ -620,13 +583,7 @@ fn a_security_only_fix_of_a_vulnerability_a_later_rollup_fixes_is_not_reported()
     // for it) to October's rollup 9530: the rollup's chain closes it, and Windows Update never
     // offers a Security-only update.
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(
         9400,
         "2020-06-09",
@@ -722,13 +679,7 @@ fn the_catalogs_two_names_of_one_os_form_one_chain() {
 #[test]
 fn rollups_absorb_the_individual_updates_of_the_years_before_them() {
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(3000, "2015-12-08", os, &["CVE-OLD"], &[], None);
     b.fix(3001, "2016-10-11", os, &["CVE-1", "CVE-2"], &[], None);
     b.fix(3010, "2018-11-13", os, &["CVE-6", "CVE-7"], &[3001], None);
@@ -776,13 +727,7 @@ fn advisories_without_a_severity_are_not_reported() {
 #[test]
 fn explanations_agree_with_the_answer() {
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     b.fix(1999, "2018-11-13", os, &["CVE-9"], &[], None);
     b.fix(2000, "2018-12-11", os, &["CVE-0", "CVE-00"], &[1999], None);
     b.fix(2005, "2018-12-19", os, &["CVE-OOB"], &[], None);
@@ -849,13 +794,7 @@ fn application(b: &mut Builder, name: &str) -> usize {
 #[test]
 fn applications_are_products_only_when_listed() {
     let mut b = Builder::new();
-    let os = b.product(
-        "Windows 7 for x64-based Systems Service Pack 1",
-        "windows_7",
-        ProductKind::OperatingSystem,
-        win7_target(),
-        &[],
-    );
+    let os = win7_os(&mut b);
     let word64 = application(&mut b, "Microsoft Word 2016 (64-bit edition)");
     let word32 = application(&mut b, "Microsoft Word 2016 (32-bit edition)");
     let visio64 = application(&mut b, "Microsoft Visio 2016 (64-bit edition)");

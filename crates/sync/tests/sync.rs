@@ -38,6 +38,19 @@ fn batch_of(xml: &[u8]) -> Batch {
         .unwrap()
 }
 
+/// Serves the shipped months, 2019-Mar in its 2019-09-10 revision.
+fn serve_shipped(server: &FeedServer) {
+    server.set_index(index_with_date(
+        &shipped_index(),
+        "2019-Mar",
+        OLD_MARCH_DATE,
+    ));
+    for month in &MONTHS[..3] {
+        server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
+    }
+    server.set_document("2019-Mar", document(&data(), OLD_MARCH));
+}
+
 struct World {
     server: FeedServer,
     dir: PathBuf,
@@ -45,22 +58,13 @@ struct World {
 }
 
 impl World {
-    /// A server serving the shipped months, 2019-Mar in its 2019-09-10 revision; an empty
-    /// cache and database.
+    /// A server serving the shipped months ([`serve_shipped`]); an empty cache and database.
     async fn new(name: &str) -> World {
         let dir = std::env::temp_dir().join(format!("kbgap-sync-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let server = FeedServer::start();
-        server.set_index(index_with_date(
-            &shipped_index(),
-            "2019-Mar",
-            OLD_MARCH_DATE,
-        ));
-        for month in &MONTHS[..3] {
-            server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
-        }
-        server.set_document("2019-Mar", document(&data(), OLD_MARCH));
+        serve_shipped(&server);
         let url = format!("sqlite://{}", dir.join("kbgap.db").display());
         let store = SqliteStore::connect(&url).await.unwrap();
         World { server, dir, store }
@@ -365,15 +369,7 @@ async fn https_with_a_trusted_ca_syncs_and_an_unknown_issuer_is_refused() {
     let pki = test_pki();
     let server = FeedServer::start_tls(&pki.cert_pem, &pki.key_pem);
     assert!(server.base().starts_with("https://127.0.0.1:"));
-    server.set_index(index_with_date(
-        &shipped_index(),
-        "2019-Mar",
-        OLD_MARCH_DATE,
-    ));
-    for month in &MONTHS[..3] {
-        server.set_document(month, document(&data(), &format!("{month}.xml.zst")));
-    }
-    server.set_document("2019-Mar", document(&data(), OLD_MARCH));
+    serve_shipped(&server);
     let dir = std::env::temp_dir().join(format!("kbgap-sync-https-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
