@@ -28,7 +28,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use base64::Engine;
 use kbgap_store::Store;
 use serde_json::{Value, json};
@@ -49,15 +49,21 @@ static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 /// The identity provider's routes, merged into the API router.
 pub fn routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
-        .route("/{tenant}/oauth2/token", post(token_v1::<S>))
-        .route("/{tenant}/oauth2/v2.0/token", post(token_v2::<S>))
+        .route(
+            "/{tenant}/oauth2/token",
+            post(token::<S>).layer(Extension(Version::V1)),
+        )
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token::<S>).layer(Extension(Version::V2)),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
-            get(openid_v2::<S>),
+            get(openid_configuration::<S>).layer(Extension(Version::V2)),
         )
         .route(
             "/{tenant}/.well-known/openid-configuration",
-            get(openid_v1::<S>),
+            get(openid_configuration::<S>).layer(Extension(Version::V1)),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(jwks::<S>))
         .route("/{tenant}/discovery/keys", get(jwks::<S>))
@@ -188,40 +194,20 @@ fn request_id(extensions: &axum::http::Extensions) -> RequestId {
         .unwrap_or_else(RequestId::generate)
 }
 
-/// Which token endpoint was called.
+/// Which endpoint family was called (v1 or v2.0): each route carries it as an extension.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Version {
     V1,
     V2,
 }
 
-async fn token_v1<S: Store>(
-    state: State<AppState<S>>,
-    tenant: Path<String>,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    token(state, tenant, extensions, headers, form, Version::V1).await
-}
-
-async fn token_v2<S: Store>(
-    state: State<AppState<S>>,
-    tenant: Path<String>,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    token(state, tenant, extensions, headers, form, Version::V2).await
-}
-
 async fn token<S: Store>(
     State(state): State<AppState<S>>,
     Path(tenant): Path<String>,
+    Extension(version): Extension<Version>,
     extensions: axum::http::Extensions,
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
-    version: Version,
 ) -> Response {
     let trace = request_id(&extensions);
     match grant(&state, &tenant, &headers, form, version).await {
@@ -440,17 +426,18 @@ fn known_tenant(issuer: &kbgap_auth::Issuer, tenant: &str, aliases: bool) -> boo
         || (aliases && ["common", "organizations"].contains(&tenant.to_ascii_lowercase().as_str()))
 }
 
-fn openid_configuration<S: Store>(
-    state: &AppState<S>,
-    tenant: &str,
-    headers: &HeaderMap,
-    trace: &RequestId,
-    version: Version,
+async fn openid_configuration<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(tenant): Path<String>,
+    Extension(version): Extension<Version>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
 ) -> Response {
-    if !known_tenant(&state.issuer, tenant, false) {
-        return EntraError::unknown_tenant("invalid_tenant", tenant).respond(trace, headers);
+    if !known_tenant(&state.issuer, &tenant, false) {
+        return EntraError::unknown_tenant("invalid_tenant", &tenant)
+            .respond(&request_id(&extensions), &headers);
     }
-    let base = base_url(state, headers);
+    let base = base_url(&state, &headers);
     let tid = state.issuer.tenant();
     let (prefix, issuer) = match version {
         Version::V2 => ("/v2.0", format!("{base}/{tid}/v2.0")),
@@ -475,26 +462,6 @@ fn openid_configuration<S: Store>(
         "cloud_instance_name": "kbgap",
     });
     (StatusCode::OK, Json(body)).into_response()
-}
-
-async fn openid_v2<S: Store>(
-    State(state): State<AppState<S>>,
-    Path(tenant): Path<String>,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-) -> Response {
-    let trace = request_id(&extensions);
-    openid_configuration(&state, &tenant, &headers, &trace, Version::V2)
-}
-
-async fn openid_v1<S: Store>(
-    State(state): State<AppState<S>>,
-    Path(tenant): Path<String>,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-) -> Response {
-    let trace = request_id(&extensions);
-    openid_configuration(&state, &tenant, &headers, &trace, Version::V1)
 }
 
 async fn jwks<S: Store>(
