@@ -2,47 +2,22 @@
 //! column filled from the stored inventories, so old machines keep their device group for
 //! `$filter` and for delegated callers' scopes.
 
+mod support;
+
 use kbgap_store::{ListQuery, MACHINE_FIELDS, Store, odata};
 use kbgap_store_sqlite::SqliteStore;
 use sqlx::Connection;
-
-const FLEET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo/fleet-2020-03.json");
+use support::{TempDir, demo_fleet, schema_version};
 
 #[tokio::test]
 async fn version_4_databases_get_the_device_group_column_filled() {
-    let dir = std::env::temp_dir().join(format!("kbgap-migration-5-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("migration-5");
     let path = dir.join("kbgap.db");
-    let mut machines = match kbgap_inventory::parse(&std::fs::read(FLEET).unwrap()).unwrap() {
-        kbgap_inventory::Parsed::Machines(list) => list,
-        other => panic!("{other:?}"),
-    };
+    let mut machines = demo_fleet();
     machines[0].device_group = Some("Servers".into());
     machines[1].device_group = Some("servers".into());
     {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .unwrap();
-        for migration in [
-            include_str!("../migrations/0001_initial.sql"),
-            include_str!("../migrations/0002_machine_properties.sql"),
-            include_str!("../migrations/0003_vulnerabilities.sql"),
-            include_str!("../migrations/0004_identity.sql"),
-        ] {
-            sqlx::raw_sql(migration).execute(&mut conn).await.unwrap();
-        }
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-             DELETE FROM schema_version;
-             INSERT INTO schema_version (version) VALUES (4);",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
+        let mut conn = schema_version(&path, 4).await;
         for m in &machines {
             sqlx::query(
                 "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen,
@@ -79,5 +54,4 @@ async fn version_4_databases_get_the_device_group_column_filled() {
     expected.sort();
     assert_eq!(found, expected);
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

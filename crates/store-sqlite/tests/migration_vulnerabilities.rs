@@ -2,10 +2,13 @@
 //! filled from its catalog, so the TVM vulnerability endpoints answer for it exactly as for a
 //! database that imported the same catalog with this build.
 
+mod support;
+
 use kbgap_store::conformance::{catalog, fleet};
 use kbgap_store::{DeviceGroups, ListQuery, Store};
 use kbgap_store_sqlite::SqliteStore;
 use sqlx::Connection;
+use support::{TempDir, schema_version};
 
 /// The tables of schema versions 1 and 2.
 const VERSION_2_TABLES: &[&str] = &[
@@ -25,9 +28,7 @@ const VERSION_2_TABLES: &[&str] = &[
 
 #[tokio::test]
 async fn version_2_databases_get_the_vulnerabilities_filled() {
-    let dir = std::env::temp_dir().join(format!("kbgap-migration-v3-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("migration-v3");
     let current = dir.join("current.db");
     let old = dir.join("old.db");
 
@@ -45,20 +46,7 @@ async fn version_2_databases_get_the_vulnerabilities_filled() {
 
     // The same data in a version 2 file: its schema, and every version 2 table copied.
     {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&old)
-            .create_if_missing(true);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .unwrap();
-        for sql in [
-            include_str!("../migrations/0001_initial.sql"),
-            include_str!("../migrations/0002_machine_properties.sql"),
-            "CREATE TABLE schema_version (version INTEGER NOT NULL);
-             INSERT INTO schema_version (version) VALUES (1), (2);",
-        ] {
-            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-        }
+        let mut conn = schema_version(&old, 2).await;
         sqlx::query("ATTACH DATABASE ? AS current")
             .bind(current.display().to_string())
             .execute(&mut conn)
@@ -102,5 +90,4 @@ async fn version_2_databases_get_the_vulnerabilities_filled() {
         .unwrap();
     assert!(software.weaknesses > 0);
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,12 +2,15 @@
 //! another process commits to the same file (`kbgap ingest` while `kbgap serve` runs): two
 //! stores on one file stand for the two processes.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use kbgap_domain::SoftwareId;
 use kbgap_store::Store;
 use kbgap_store::conformance::{catalog, fleet};
 use kbgap_store_sqlite::SqliteStore;
+use support::TempDir;
 
 async fn edge_missed_on(store: &SqliteStore) -> Vec<(u32, u64)> {
     let edge = SoftwareId::parse("microsoft-_-edge").unwrap();
@@ -23,9 +26,7 @@ async fn edge_missed_on(store: &SqliteStore) -> Vec<(u32, u64)> {
 
 #[tokio::test]
 async fn another_writers_commit_reaches_the_served_answers() {
-    let dir = std::env::temp_dir().join(format!("kbgap-other-writers-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("other-writers");
     let url = format!("sqlite://{}", dir.join("kbgap.db").display());
     let server = SqliteStore::connect(&url).await.unwrap();
     let writer = SqliteStore::connect(&url).await.unwrap();
@@ -59,5 +60,4 @@ async fn another_writers_commit_reaches_the_served_answers() {
     assert_eq!(edge_missed_on(&server).await, [(4540673, 2)]);
     server.close().await;
     writer.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
