@@ -16,18 +16,7 @@ use serde_json::Value;
 async fn v2_client_credentials_token_opens_the_api() {
     let idp = idp("v2", true).await;
     let (client, secret) = register(&idp.store, "reader", &["Software.Read.All"]).await;
-    let scope = format!("{DEFENDER}/.default");
-    let answer = idp
-        .post_form(
-            &format!("/{}/oauth2/v2.0/token", idp.tenant()),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client),
-                ("client_secret", &secret),
-                ("scope", &scope),
-            ],
-        )
-        .await;
+    let answer = idp.request_token(&client, &secret).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.headers["cache-control"], "no-store, no-cache");
     assert_eq!(answer.body["token_type"], "Bearer");

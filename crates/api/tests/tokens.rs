@@ -175,18 +175,7 @@ async fn a_registered_application_without_the_role_gets_a_token_but_a_403() {
     );
     // A removed application gets no more tokens.
     assert!(idp.store.remove_application(&client).await.unwrap());
-    let scope = format!("{DEFENDER}/.default");
-    let refused = idp
-        .post_form(
-            &format!("/{}/oauth2/v2.0/token", idp.tenant()),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client),
-                ("client_secret", &secret),
-                ("scope", &scope),
-            ],
-        )
-        .await;
+    let refused = idp.request_token(&client, &secret).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(refused.body["error"], "unauthorized_client");
 }

@@ -138,19 +138,23 @@ impl Idp {
     }
 
     /// A token from the v2 endpoint for Defender's API.
-    pub async fn token(&self, client_id: &str, secret: &str) -> String {
+    /// A v2.0 client-credentials token request for Defender's API, and the whole answer.
+    pub async fn request_token(&self, client_id: &str, secret: &str) -> Answer {
         let scope = format!("{DEFENDER}/.default");
-        let answer = self
-            .post_form(
-                &format!("/{}/oauth2/v2.0/token", self.tenant()),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id),
-                    ("client_secret", secret),
-                    ("scope", &scope),
-                ],
-            )
-            .await;
+        self.post_form(
+            &format!("/{}/oauth2/v2.0/token", self.tenant()),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", secret),
+                ("scope", &scope),
+            ],
+        )
+        .await
+    }
+
+    pub async fn token(&self, client_id: &str, secret: &str) -> String {
+        let answer = self.request_token(client_id, secret).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         answer.body["access_token"].as_str().unwrap().to_string()
     }
