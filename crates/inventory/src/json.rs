@@ -29,7 +29,7 @@ pub fn parse_text(text: &str) -> Result<Vec<MachineInventory>, InventoryError> {
         match stream.next() {
             None => break,
             Some(Ok(value)) => values.push((line, value)),
-            Some(Err(e)) => return Err(syntax_error(&e)),
+            Some(Err(e)) => return Err(syntax_error(&e, 1)),
         }
     }
     match values.len() {
@@ -50,14 +50,16 @@ pub fn parse_text(text: &str) -> Result<Vec<MachineInventory>, InventoryError> {
     }
 }
 
-fn syntax_error(e: &serde_json::Error) -> InventoryError {
+/// A JSON syntax error of text that starts at line `first_line` of the input (1 for a whole
+/// file, the line's number for one line of a results log): serde_json's message without its
+/// position, which the error carries.
+pub(crate) fn syntax_error(e: &serde_json::Error, first_line: usize) -> InventoryError {
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
     InventoryError::JsonSyntax {
-        line: e.line(),
+        line: first_line + e.line() - 1,
         column: e.column(),
-        message,
+        message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
     }
 }
 
@@ -116,7 +118,8 @@ impl Path {
     }
 }
 
-fn describe(value: &Value) -> String {
+/// A JSON value as an error message names what was found instead.
+pub(crate) fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),

@@ -28,6 +28,7 @@ use kbgap_domain::{Application, Arch, Kb, MachineInventory, OsFamily, OsInfo, re
 use serde_json::{Map, Value};
 
 use crate::error::InventoryError;
+use crate::json::{describe, syntax_error};
 
 /// The tables kbgap reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,27 +124,6 @@ pub fn parse_text(text: &str) -> Result<Vec<MachineInventory>, InventoryError> {
     match serde_json::from_str::<Value>(first_line) {
         Ok(Value::Object(o)) if o.contains_key("hostIdentifier") => parse_log(text),
         _ => parse_tables(text).map(|m| vec![m]),
-    }
-}
-
-fn syntax_error(e: &serde_json::Error, line: usize) -> InventoryError {
-    let full = e.to_string();
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    InventoryError::JsonSyntax {
-        line: line + e.line() - 1,
-        column: e.column(),
-        message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => crate::text::quote(s),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
     }
 }
 
