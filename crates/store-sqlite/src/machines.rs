@@ -273,15 +273,23 @@ pub(crate) async fn list(pool: &SqlitePool, query: &ListQuery) -> Result<Vec<Mac
     rows.iter().map(machine_record).collect()
 }
 
-pub(crate) async fn count(pool: &SqlitePool, filter: Option<&Filter>) -> Result<u64> {
-    let mut builder = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM machines WHERE 1 = 1");
-    push_where(&mut builder, filter, machine_column)?;
+/// Runs a `SELECT COUNT(*) ...` query.
+pub(crate) async fn fetch_count(
+    mut builder: QueryBuilder<Sqlite>,
+    pool: &SqlitePool,
+) -> Result<u64> {
     let count: i64 = builder
         .build_query_scalar()
         .fetch_one(pool)
         .await
         .map_err(db_error)?;
     Ok(count as u64)
+}
+
+pub(crate) async fn count(pool: &SqlitePool, filter: Option<&Filter>) -> Result<u64> {
+    let mut builder = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM machines WHERE 1 = 1");
+    push_where(&mut builder, filter, machine_column)?;
+    fetch_count(builder, pool).await
 }
 
 /// For a restricted scope, ` AND <alias>.machine_id IN (the machines of the groups)`, each
@@ -389,12 +397,7 @@ pub(crate) async fn count_software(
     let mut builder = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM software s WHERE 1 = 1");
     push_installed(&mut builder, groups);
     push_where(&mut builder, filter, software_column)?;
-    let count: i64 = builder
-        .build_query_scalar()
-        .fetch_one(pool)
-        .await
-        .map_err(db_error)?;
-    Ok(count as u64)
+    fetch_count(builder, pool).await
 }
 
 /// The software call: per KB, how many machines miss it for `id`. With `device_groups`, only

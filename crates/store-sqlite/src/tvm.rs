@@ -24,7 +24,7 @@ use crate::catalog::{application_keys, date_of, slice_for};
 use crate::codec::split_ids;
 use crate::db_error;
 use crate::filter::{Column, Fold, push_where};
-use crate::machines::{push_page, push_scope};
+use crate::machines::{fetch_count, push_page, push_scope};
 
 const CHUNK: usize = 2_000;
 
@@ -315,12 +315,7 @@ pub(crate) async fn count_vulnerabilities(
     let mut builder =
         QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM vulnerabilities v WHERE 1 = 1");
     push_where(&mut builder, filter, vulnerability_column)?;
-    let count: i64 = builder
-        .build_query_scalar()
-        .fetch_one(pool)
-        .await
-        .map_err(db_error)?;
-    Ok(count as u64)
+    fetch_count(builder, pool).await
 }
 
 pub(crate) async fn vulnerability(
