@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use kbgap_domain::{Date, Kb, OsFamily, OsTarget, ProductInfo, ProductKind};
 
-use crate::{CatalogSlice, Fix, is_security_only};
+use crate::{CatalogSlice, Fix};
 
 /// How the updates of a chain replace each other.
 enum Servicing {
@@ -135,7 +135,12 @@ impl Kinds {
 }
 
 /// Infers the cumulative chains of the selected products.
-pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) -> InferredChains {
+pub(crate) fn infer(
+    catalog: &CatalogSlice,
+    fixes: &[&Fix],
+    selected: &[usize],
+    security_only: &HashSet<Kb>,
+) -> InferredChains {
     let mut inferred = InferredChains {
         kinds: Kinds::new(fixes, selected),
         ..InferredChains::default()
@@ -170,16 +175,14 @@ pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) 
         // Updates waiting for the next cumulative update to supersede them.
         let mut pending: Vec<Kb> = legacy;
         for fixes_of_month in months.values() {
-            let cumulative = cumulative_of_month(fixes_of_month);
-            // A KB is Security-only when one of its rows says so (WES-NG's rows of the same
-            // KB have no SubType).
-            let mut security_only: Vec<Kb> = fixes_of_month
+            let cumulative = cumulative_of_month(fixes_of_month, security_only);
+            let mut month_security_only: Vec<Kb> = fixes_of_month
                 .iter()
-                .filter(|f| is_security_only(f.sub_type.as_deref()))
                 .map(|f| f.kb)
+                .filter(|kb| security_only.contains(kb))
                 .collect();
-            security_only.sort_unstable();
-            security_only.dedup();
+            month_security_only.sort_unstable();
+            month_security_only.dedup();
             if !fully_cumulative {
                 inferred.stand_alone.extend(
                     fixes_of_month
@@ -220,7 +223,7 @@ pub(crate) fn infer(catalog: &CatalogSlice, fixes: &[&Fix], selected: &[usize]) 
                 }) {
                     inferred
                         .edges
-                        .extend(security_only.iter().map(|&so| (rollup, so)));
+                        .extend(month_security_only.iter().map(|&so| (rollup, so)));
                 }
             }
             pending = cumulative.clone();
@@ -289,7 +292,7 @@ fn chains(catalog: &CatalogSlice, selected: &[usize]) -> Vec<Vec<usize>> {
 }
 
 /// The cumulative update(s) among one product's fixes of one month.
-fn cumulative_of_month(fixes: &[&Fix]) -> Vec<Kb> {
+fn cumulative_of_month(fixes: &[&Fix], security_only: &HashSet<Kb>) -> Vec<Kb> {
     // A KB may appear in several rows (one per source); merge by KB. A row naming no
     // vulnerability (old bulletin rows) still counts as one fix.
     let mut per_kb: HashMap<Kb, (usize, bool, bool)> = HashMap::new();
@@ -297,7 +300,7 @@ fn cumulative_of_month(fixes: &[&Fix]) -> Vec<Kb> {
         let entry = per_kb.entry(fix.kb).or_default();
         entry.0 = entry.0.max(fix.cves.len().max(1));
         entry.1 |= !fix.supersedes.is_empty();
-        entry.2 |= is_security_only(fix.sub_type.as_deref());
+        entry.2 = security_only.contains(&fix.kb);
     }
     let most = per_kb
         .values()

@@ -131,6 +131,8 @@ pub(crate) struct Evaluation<'a> {
     pub(crate) supersedes: HashMap<Kb, HashSet<Kb>>,
     /// The (newer, older) pairs that only the inferred cumulative chains supply.
     pub(crate) inferred: HashSet<(Kb, Kb)>,
+    /// Security-only updates (CVRF's SubType), never offered by Windows Update.
+    pub(crate) security_only: HashSet<Kb>,
     /// Stand-alone updates of the rollup era (out-of-band fixes): see [`replacement_of`].
     pub(crate) stand_alone: HashSet<Kb>,
     /// The machine's products each KB fixes.
@@ -161,6 +163,13 @@ impl<'a> Evaluation<'a> {
                 .is_some_and(|u| options.as_of.is_none_or(|cut| u.release_date <= cut))
         };
         let fixes: Vec<&Fix> = catalog.fixes.iter().filter(|f| known(&f.kb)).collect();
+        // A KB is Security-only when one of its rows says so (WES-NG's rows of the same KB
+        // have no SubType).
+        let security_only: HashSet<Kb> = fixes
+            .iter()
+            .filter(|f| is_security_only(f.sub_type.as_deref()))
+            .map(|f| f.kb)
+            .collect();
         let installed: HashSet<Kb> = machine.all_installed_kbs().into_iter().collect();
         let dotnet_shown = dotnet_shown_by_updates(
             &machine.os,
@@ -185,7 +194,7 @@ impl<'a> Evaluation<'a> {
                 }
             }
         }
-        let chains = chains::infer(catalog, &fixes, &selected);
+        let chains = chains::infer(catalog, &fixes, &selected, &security_only);
         let mut inferred = HashSet::new();
         for (newer, older) in chains.edges {
             if supersedes.entry(newer).or_default().insert(older) {
@@ -220,6 +229,7 @@ impl<'a> Evaluation<'a> {
             fixes,
             supersedes,
             inferred,
+            security_only,
             stand_alone: chains.stand_alone,
             kinds: chains.kinds,
             superseded_by,
@@ -262,6 +272,7 @@ pub fn assess(
         supersedes,
         superseded_by,
         covered,
+        security_only,
         ..
     } = &evaluation;
     let selected = selected.clone();
@@ -290,11 +301,6 @@ pub fn assess(
                 .push(fix);
         }
     }
-    let security_only: HashSet<Kb> = fixes
-        .iter()
-        .filter(|f| is_security_only(f.sub_type.as_deref()))
-        .map(|f| f.kb)
-        .collect();
     // Newest first; then a cumulative update (one that supersedes something) over a
     // security-only one, which is what Windows Update offers.
     let preference = |kb: Kb| {
