@@ -57,9 +57,9 @@
 //!   version with ever-changing KBs that no inventory lists as installed; every one of
 //!   their KBs would be reported forever.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use kbgap_domain::{Application, Arch, MachineInventory, ProductInfo, ProductKind};
+use kbgap_domain::{Application, Arch, MachineInventory, ProductInfo, ProductKind, Version};
 
 /// What a rule says about the programs it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -662,6 +662,33 @@ pub struct ProductSpec {
     /// Its version, when it selects among "version X.Y" products.
     pub version: Option<Vec<u32>>,
     pub track: Option<Track>,
+    /// The program's version as installed, when it is a dotted version: what a product
+    /// serviced by version (Edge, Visual Studio 2017 and later) is compared with.
+    pub installed: Option<Version>,
+}
+
+impl ProductSpec {
+    /// Indexes of the application products (kind [`ProductKind::Application`]) this
+    /// program stands for.
+    fn selects(&self, products: &[ProductInfo]) -> Vec<usize> {
+        let mut candidates: Vec<(usize, Qualifiers)> = products
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind == ProductKind::Application)
+            .filter_map(|(i, p)| {
+                let rest = strip_stem(&p.name, &self.stem)?;
+                let q = qualifiers(rest)?;
+                let arch_ok = q.arch.is_none_or(|a| a == self.arch);
+                let track_ok = match (q.track, self.track) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                (arch_ok && track_ok).then_some((i, q))
+            })
+            .collect();
+        pick_level(self, &mut candidates);
+        candidates.into_iter().map(|(i, _)| i).collect()
+    }
 }
 
 /// What a catalog product name says after its stem.
@@ -825,6 +852,7 @@ pub fn installed_software(machine: &MachineInventory) -> InstalledSoftware {
                 } else {
                     None
                 },
+                installed: app.version.as_deref().and_then(|v| v.parse().ok()),
             };
             if !result.products.contains(&spec) {
                 result.products.push(spec);
@@ -838,32 +866,37 @@ impl InstalledSoftware {
     /// Indexes of the application products (kind [`ProductKind::Application`]) that these
     /// programs make the machine run.
     pub fn select(&self, products: &[ProductInfo]) -> Vec<usize> {
-        let mut selected: Vec<usize> = Vec::new();
+        let mut selected: Vec<usize> = self
+            .products
+            .iter()
+            .flat_map(|spec| spec.selects(products))
+            .collect();
+        selected.sort_unstable();
+        selected.dedup();
+        selected
+    }
+
+    /// The installed version of each product these programs select, for the programs that
+    /// state one. When several programs select one product, the lowest version is the one
+    /// still exposed.
+    pub fn installed_versions(&self, products: &[ProductInfo]) -> HashMap<usize, Version> {
+        let mut versions: HashMap<usize, Version> = HashMap::new();
         for spec in &self.products {
-            let mut candidates: Vec<(usize, Qualifiers)> = products
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.kind == ProductKind::Application)
-                .filter_map(|(i, p)| {
-                    let rest = strip_stem(&p.name, &spec.stem)?;
-                    let q = qualifiers(rest)?;
-                    let arch_ok = q.arch.is_none_or(|a| a == spec.arch);
-                    let track_ok = match (q.track, spec.track) {
-                        (Some(a), Some(b)) => a == b,
-                        _ => true,
-                    };
-                    (arch_ok && track_ok).then_some((i, q))
-                })
-                .collect();
-            pick_level(spec, &mut candidates);
-            for (i, _) in candidates {
-                if !selected.contains(&i) {
-                    selected.push(i);
-                }
+            let Some(installed) = &spec.installed else {
+                continue;
+            };
+            for i in spec.selects(products) {
+                versions
+                    .entry(i)
+                    .and_modify(|v| {
+                        if installed < v {
+                            *v = installed.clone();
+                        }
+                    })
+                    .or_insert_with(|| installed.clone());
             }
         }
-        selected.sort_unstable();
-        selected
+        versions
     }
 
     pub fn is_empty(&self) -> bool {

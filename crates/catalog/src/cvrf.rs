@@ -5,9 +5,11 @@
 //! - Only `Remediation`s of type Vendor Fix (XML `Type="Vendor Fix"`, JSON `Type: 2`) are
 //!   fixes; Known Issue, Workaround, Mitigation and the others are counted in
 //!   `not_vendor_fix`.
-//! - A vendor fix's `Description` is the KB number; an empty one counts as `no_kb`, a
-//!   non-numeric one ("Release Notes", "Click to Run", "CBL-Mariner Releases") as
-//!   `non_numeric_kb`.
+//! - A vendor fix's `Description` is the KB number. A fix without one whose `FixedBuild` is
+//!   a dotted version ("Release Notes", 121.0.2277.83: Edge, Visual Studio 2017 and later)
+//!   is a [`crate::VersionFix`] per product and CVE, dated by the CVE's first revision. Any
+//!   other empty KB counts as `no_kb`, any other non-numeric one ("Click to Run",
+//!   "CBL-Mariner Releases") as `non_numeric_kb`.
 //! - `Supercedence` is split on anything but letters, digits, `.` and `-`; numeric tokens are
 //!   KBs, the rest (bulletin ids) are counted.
 //! - `FixedBuild` is kept as written, `SubType` too; the Severity threat of the product for
@@ -22,7 +24,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::str::FromStr;
 
-use kbgap_domain::Date;
+use kbgap_domain::{Date, Version};
 
 use crate::error::{Error, Result};
 use crate::model::{Batch, Collector, DocumentInfo, SkipCounts};
@@ -50,6 +52,19 @@ pub(crate) struct RawVuln {
     /// ProductID → the Severity threat's description (shared: a few values, many products).
     pub severity: HashMap<String, Rc<str>>,
     pub fixes: Vec<RawFix>,
+    /// The earliest date of its `RevisionHistory`, as written (ISO 8601, so the text orders
+    /// as the date does).
+    pub first_revision: Option<String>,
+}
+
+impl RawVuln {
+    /// Notes a revision date of the vulnerability.
+    pub fn revised(&mut self, date: String) {
+        let date = date.trim();
+        if !date.is_empty() && self.first_revision.as_deref().is_none_or(|d| date < d) {
+            self.first_revision = Some(date.to_string());
+        }
+    }
 }
 
 /// A Vendor Fix remediation.
@@ -125,6 +140,7 @@ pub(crate) fn build(raw: RawDoc) -> Result<Batch> {
         document: Some(document),
         updates: Vec::new(),
         fixes: Vec::new(),
+        version_fixes: Vec::new(),
         records: raw.remediations,
         skipped: SkipCounts::default(),
     };
@@ -141,8 +157,9 @@ pub(crate) fn build(raw: RawDoc) -> Result<Batch> {
     let mut product_ids: HashMap<&str, u32> = HashMap::new();
     let mut supersedes = Vec::new();
     for vuln in &raw.vulns {
-        let vuln_id = match vuln.id.as_deref().and_then(names::vuln_id) {
-            Some(v) => Some(collector.vuln(&v)),
+        let name = vuln.id.as_deref().and_then(names::vuln_id);
+        let vuln_id = match &name {
+            Some(v) => Some(collector.vuln(v)),
             None => {
                 if !vuln.fixes.is_empty() {
                     skipped.non_cve_id += 1;
@@ -150,14 +167,26 @@ pub(crate) fn build(raw: RawDoc) -> Result<Batch> {
                 None
             }
         };
+        let cve = vuln_id.filter(|_| name.as_deref().is_some_and(|n| n.starts_with("CVE-")));
+        // Chromium fixes are published all month long, some before the month's release
+        // date: a version fix is dated by its vulnerability's first revision.
+        let published = vuln
+            .first_revision
+            .as_deref()
+            .and_then(|d| Date::from_str(d).ok())
+            .unwrap_or(initial);
         for fix in &vuln.fixes {
-            let kb = match names::kb_field(&fix.kb) {
-                KbField::Kb(kb) => kb,
-                KbField::Empty => {
+            let field = names::kb_field(&fix.kb);
+            let remedy = match (field, cve, fixed_version(fix)) {
+                (KbField::Kb(kb), ..) => Remedy::Kb(kb),
+                // "Release Notes" with the version that fixes it: a product serviced by
+                // version.
+                (_, Some(cve), Some(version)) => Remedy::Version(cve, version),
+                (KbField::Empty, ..) => {
                     skipped.no_kb += 1;
                     continue;
                 }
-                KbField::NotNumeric => {
+                (KbField::NotNumeric, ..) => {
                     skipped.non_numeric_kb += 1;
                     continue;
                 }
@@ -166,28 +195,23 @@ pub(crate) fn build(raw: RawDoc) -> Result<Batch> {
                 skipped.no_product += 1;
                 continue;
             }
+            let products = fix_products(fix, &raw.products, &mut product_ids, &mut collector);
+            skipped.unknown_product += (fix.product_ids.len() - products.len()) as u64;
+            let kb = match remedy {
+                Remedy::Kb(kb) => kb,
+                Remedy::Version(cve, version) => {
+                    for (pid, product) in products {
+                        let severity = vuln.severity.get(pid).map(|s| &**s);
+                        collector.version_fix(product, cve, version.clone(), severity, published);
+                    }
+                    continue;
+                }
+            };
             supersedes.clear();
             if let Some(s) = &fix.supercedence {
                 skipped.non_kb_supersedence += names::supersedence(s, &mut supersedes);
             }
-            let mut known = false;
-            for pid in &fix.product_ids {
-                let pid = pid.trim();
-                let product = match product_ids.get(pid) {
-                    Some(&p) => p,
-                    None => match raw.products.get(pid) {
-                        Some(name) => {
-                            let p = collector.product(name);
-                            product_ids.insert(pid, p);
-                            p
-                        }
-                        None => {
-                            skipped.unknown_product += 1;
-                            continue;
-                        }
-                    },
-                };
-                known = true;
+            for &(pid, product) in &products {
                 let mut f = collector.fix(kb, product);
                 if let Some(v) = vuln_id {
                     f.vuln(v);
@@ -197,16 +221,54 @@ pub(crate) fn build(raw: RawDoc) -> Result<Batch> {
                     .fixed_build(fix.fixed_build.as_deref().map(str::trim))
                     .severity(vuln.severity.get(pid).map(|s| &**s));
             }
-            if known {
+            if !products.is_empty() {
                 collector.release(kb, initial, Some(&title));
             }
         }
     }
-    let (updates, fixes) = collector.finish();
+    let (updates, fixes, version_fixes) = collector.finish();
     batch.updates = updates;
     batch.fixes = fixes;
+    batch.version_fixes = version_fixes;
     batch.skipped = skipped;
     Ok(batch)
+}
+
+/// What a vendor fix delivers: a KB, or a version of the product (for a CVE, by its id in
+/// the collector).
+enum Remedy {
+    Kb(kbgap_domain::Kb),
+    Version(u32, Version),
+}
+
+/// The version a fix's `FixedBuild` names, if it is one.
+fn fixed_version(fix: &RawFix) -> Option<Version> {
+    fix.fixed_build.as_deref()?.parse().ok()
+}
+
+/// The collector's ids of a fix's products (with the ProductID as written); ids the
+/// ProductTree lacks are left out.
+fn fix_products<'r>(
+    fix: &'r RawFix,
+    tree: &'r HashMap<String, String>,
+    ids: &mut HashMap<&'r str, u32>,
+    collector: &mut Collector,
+) -> Vec<(&'r str, u32)> {
+    fix.product_ids
+        .iter()
+        .filter_map(|pid| {
+            let pid = pid.trim();
+            let product = match ids.get(pid) {
+                Some(&p) => p,
+                None => {
+                    let p = collector.product(tree.get(pid)?);
+                    ids.insert(pid, p);
+                    p
+                }
+            };
+            Some((pid, product))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -131,6 +131,13 @@ struct Vuln {
     cve: Option<String>,
     threats: Option<Vec<Threat>>,
     remediations: Option<Vec<Remediation>>,
+    revision_history: Option<Vec<Revision>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Revision {
+    date: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +215,11 @@ impl Doc {
                 id: v.cve,
                 ..RawVuln::default()
             };
+            for r in v.revision_history.unwrap_or_default() {
+                if let Some(date) = r.date {
+                    vuln.revised(date);
+                }
+            }
             for t in v.threats.unwrap_or_default() {
                 if !t.kind.is_some_and(|k| k.is(SEVERITY, "Severity")) {
                     continue;

@@ -45,6 +45,8 @@ enum Tag {
     Supercedence,
     SubType,
     FixedBuild,
+    Revision,
+    Date,
     Other,
 }
 
@@ -68,6 +70,8 @@ fn tag(local: &str) -> Tag {
         "Supercedence" => Tag::Supercedence,
         "SubType" => Tag::SubType,
         "FixedBuild" => Tag::FixedBuild,
+        "Revision" => Tag::Revision,
+        "Date" => Tag::Date,
         _ => Tag::Other,
     }
 }
@@ -311,6 +315,7 @@ impl State {
             | (Some(Tag::Identification), Tag::Id)
             | (Some(Tag::DocumentTracking), Tag::InitialReleaseDate | Tag::CurrentReleaseDate)
             | (Some(Tag::Vulnerability), Tag::Cve) => self.capture = true,
+            (Some(Tag::Revision), Tag::Date) => self.capture = self.vuln.is_some(),
             (Some(Tag::Threat), Tag::Description | Tag::ProductId) => {
                 self.capture = self.threat_is_severity
             }
@@ -380,6 +385,11 @@ impl State {
             (Some(Tag::Vulnerability), Tag::Cve, Some(text)) => {
                 if let Some(v) = &mut self.vuln {
                     v.id = Some(text);
+                }
+            }
+            (Some(Tag::Revision), Tag::Date, Some(text)) => {
+                if let Some(v) = &mut self.vuln {
+                    v.revised(text);
                 }
             }
             (Some(Tag::Threat), Tag::Description, Some(text)) => {

@@ -47,7 +47,7 @@ pub use cvrf_xml::parse_cvrf_xml;
 pub use error::{Error, Location, Result};
 pub use fs::read_path;
 pub use input::{Format, is_zstd, parse_bytes, parse_reader, sniff};
-pub use model::{Batch, DocumentInfo, ProductFix, SkipCounts, UpdateInfo};
+pub use model::{Batch, DocumentInfo, ProductFix, SkipCounts, UpdateInfo, VersionFix};
 pub use names::normalize_product_name;
 pub use release::{ReleaseEvidence, pick_release, release_dates};
 pub use wesng::{WESNG_COLUMNS, parse_wesng_csv, parse_wesng_zip};

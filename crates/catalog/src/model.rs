@@ -6,6 +6,11 @@
 //! API reports about it (release date, title). Everything is aggregated per imported unit, a
 //! [`Batch`], whose `source` id lets a store replace what an older copy of the same unit
 //! said, atomically.
+//!
+//! Products Microsoft services by version instead of by KB (Edge, Visual Studio 2017 and
+//! later) have fixes whose "KB" is "Release Notes" and whose `FixedBuild` is the version that
+//! fixes the vulnerability; those are kept apart as [`VersionFix`]es, one per (product,
+//! vulnerability), because no KB can be reported for them.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -30,6 +35,10 @@ pub struct Batch {
     pub updates: Vec<UpdateInfo>,
     /// One entry per (KB, product name), in order of first appearance in the input.
     pub fixes: Vec<ProductFix>,
+    /// One entry per (product name, CVE) fixed by a version of the product, in order of
+    /// first appearance. Older serialized batches have none.
+    #[serde(default)]
+    pub version_fixes: Vec<VersionFix>,
     /// Rows (WES-NG) or `Remediation` elements (CVRF) read.
     pub records: u64,
     /// What was deliberately left out, by reason.
@@ -41,7 +50,7 @@ impl Batch {
     /// served empty (it happens for hours after Patch Tuesday). A store should not let such a
     /// batch replace a stored copy of the same source that has fixes.
     pub fn is_empty(&self) -> bool {
-        self.fixes.is_empty() && self.updates.is_empty()
+        self.fixes.is_empty() && self.updates.is_empty() && self.version_fixes.is_empty()
     }
 }
 
@@ -95,6 +104,24 @@ pub struct ProductFix {
     pub severity: Option<String>,
 }
 
+/// A vulnerability fixed by a version of a product that is serviced by version: "Microsoft
+/// Edge (Chromium-based)" has CVE-2024-21326 fixed in 121.0.2277.83.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VersionFix {
+    /// The full product name, normalized as [`ProductFix::product`].
+    pub product: String,
+    /// The CVE id, upper case.
+    pub cve: String,
+    /// The versions that fix it, distinct, lowest first: usually one; several when the
+    /// product has several servicing lines (a consumer compares with the line it runs).
+    pub fixed_versions: Vec<kbgap_domain::Version>,
+    /// The severity MSRC states for the vulnerability on this product.
+    pub severity: Option<String>,
+    /// When the vulnerability was published: its first revision's date (Chromium fixes
+    /// arrive weekly, before or after the month's release date), else the document's.
+    pub release_date: Date,
+}
+
 /// Counts of what a parser left out on purpose, so that nothing is dropped by accident and a
 /// CLI can print a summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,8 +129,10 @@ pub struct SkipCounts {
     /// Rows / vendor fixes without any KB (WES-NG rows with an empty `BulletinKB`: CVEs with no
     /// update, or fixed only in products serviced by version).
     pub no_kb: u64,
-    /// Rows / vendor fixes whose "KB" is not a KB number: "Release Notes", "Click to Run",
-    /// "CBL-Mariner Releases", Mariner package names, WES-NG service-pack ids (`SP81X86`).
+    /// Rows / vendor fixes whose "KB" is not a KB number and that carry no version to
+    /// compare: "Click to Run", "CBL-Mariner Releases", Mariner package names, WES-NG
+    /// service-pack ids (`SP81X86`). A CVRF fix with a dotted `FixedBuild` becomes a
+    /// [`VersionFix`] instead.
     pub non_numeric_kb: u64,
     /// CVRF remediations that are not a Vendor Fix (Known Issue, Workaround, Mitigation, ...).
     pub not_vendor_fix: u64,
@@ -186,6 +215,15 @@ pub(crate) struct Collector {
     fixes: Vec<FixAgg>,
     fix_index: HashMap<(Kb, u32), usize>,
     updates: HashMap<Kb, (Date, Option<String>)>,
+    /// (product, vulnerability) → fixed versions, severity, release date.
+    version_fixes: Vec<((u32, u32), VersionFixAgg)>,
+    version_fix_index: HashMap<(u32, u32), usize>,
+}
+
+struct VersionFixAgg {
+    versions: Vec<kbgap_domain::Version>,
+    severity: Option<(Severity, String)>,
+    release_date: Date,
 }
 
 struct FixAgg {
@@ -259,7 +297,45 @@ impl Collector {
         FixRef(&mut self.fixes[index])
     }
 
-    pub(crate) fn finish(self) -> (Vec<UpdateInfo>, Vec<ProductFix>) {
+    /// Records that `version` of `product` fixes vulnerability `vuln` (published on `date`,
+    /// the earliest date wins), with the severity stated for the product.
+    pub(crate) fn version_fix(
+        &mut self,
+        product: u32,
+        vuln: u32,
+        version: kbgap_domain::Version,
+        severity: Option<&str>,
+        date: Date,
+    ) {
+        let next = self.version_fixes.len();
+        let index = *self
+            .version_fix_index
+            .entry((product, vuln))
+            .or_insert(next);
+        if index == next {
+            self.version_fixes.push((
+                (product, vuln),
+                VersionFixAgg {
+                    versions: Vec::new(),
+                    severity: None,
+                    release_date: date,
+                },
+            ));
+        }
+        let agg = &mut self.version_fixes[index].1;
+        if !agg.versions.contains(&version) {
+            agg.versions.push(version);
+        }
+        agg.release_date = agg.release_date.min(date);
+        if let Some(s) = severity.map(str::trim).filter(|s| !s.is_empty()) {
+            let rank = Severity::rank(s);
+            if agg.severity.as_ref().is_none_or(|(r, _)| rank > *r) {
+                agg.severity = Some((rank, s.to_string()));
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> (Vec<UpdateInfo>, Vec<ProductFix>, Vec<VersionFix>) {
         let mut updates: Vec<UpdateInfo> = self
             .updates
             .into_iter()
@@ -287,7 +363,21 @@ impl Collector {
                 severity: f.severity.map(|(_, s)| s),
             })
             .collect();
-        (updates, fixes)
+        let version_fixes = self
+            .version_fixes
+            .into_iter()
+            .map(|((product, vuln), mut agg)| {
+                agg.versions.sort();
+                VersionFix {
+                    product: self.products[product as usize].clone(),
+                    cve: self.vulns[vuln as usize].clone(),
+                    fixed_versions: agg.versions,
+                    severity: agg.severity.map(|(_, s)| s),
+                    release_date: agg.release_date,
+                }
+            })
+            .collect();
+        (updates, fixes, version_fixes)
     }
 }
 

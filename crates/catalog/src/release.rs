@@ -121,6 +121,7 @@ mod tests {
                 cves: cves.iter().map(|c| c.to_string()).collect(),
                 severity: None,
             }],
+            version_fixes: vec![],
             records: 1,
             skipped: SkipCounts::default(),
         }

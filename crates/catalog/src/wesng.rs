@@ -175,13 +175,15 @@ pub fn parse_wesng_csv<R: Read>(file_name: &str, reader: R) -> Result<Batch> {
             .expect("a KB seen has a date");
         state.collector.release(kb, best, None);
     }
-    let (updates, fixes) = state.collector.finish();
+    // WES-NG keeps no FixedBuild, so it has no version fixes.
+    let (updates, fixes, _) = state.collector.finish();
     Ok(Batch {
         source,
         revision,
         document: None,
         updates,
         fixes,
+        version_fixes: Vec::new(),
         records: state.records,
         skipped: state.skipped,
     })

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use kbgap_catalog::{Batch, ProductFix, classify_product, read_path, release_dates};
+use kbgap_catalog::{Batch, ProductFix, VersionFix, classify_product, read_path, release_dates};
 use kbgap_domain::{Date, Kb, OsFamily, ProductKind};
 
 fn data(name: &str) -> PathBuf {
@@ -341,6 +341,50 @@ fn cvrf_2024_jan_fixed_builds() {
         &batch,
         5034119,
         "Microsoft .NET Framework 3.5 AND 4.7.2 on Windows Server 2016",
+    );
+}
+
+#[test]
+fn cvrf_2024_jan_version_fixes() {
+    let batch = one("cvrf-2024-Jan.p0w3rsh3ll.xml.zst");
+    let version_fix = |product: &str, cve: &str| {
+        let found: Vec<&VersionFix> = batch
+            .version_fixes
+            .iter()
+            .filter(|f| f.product == product && f.cve == cve)
+            .collect();
+        assert_eq!(found.len(), 1, "{product:?} {cve}");
+        found[0]
+    };
+    let versions = |f: &VersionFix| -> Vec<String> {
+        f.fixed_versions.iter().map(ToString::to_string).collect()
+    };
+    // Edge's "Release Notes" fixes: the version that fixes each CVE, dated by the CVE's first
+    // revision (Chromium fixes arrive all month), not by the document's 2024-01-09.
+    let edge = version_fix("Microsoft Edge (Chromium-based)", "CVE-2024-0222");
+    assert_eq!(versions(edge), ["120.0.2210.121"]);
+    assert_eq!(edge.release_date.to_string(), "2024-01-05");
+    let late = version_fix("Microsoft Edge (Chromium-based)", "CVE-2024-21388");
+    assert_eq!(versions(late), ["121.0.2277.83"]);
+    assert_eq!(late.release_date.to_string(), "2024-01-30");
+    // The Extended Stable channel is its own product with its own version.
+    let extended = version_fix(
+        "Microsoft Edge (Chromium-based) Extended Stable",
+        "CVE-2024-21337",
+    );
+    assert_eq!(versions(extended), ["120.0.2210.160"]);
+    // Visual Studio 2017 and later: one version per servicing line (product).
+    let vs = version_fix("Microsoft Visual Studio 2022 version 17.8", "CVE-2024-0057");
+    assert_eq!(versions(vs), ["17.8.4"]);
+    assert_eq!(vs.release_date.to_string(), "2024-01-09");
+    assert_eq!(vs.severity.as_deref(), Some("Important"));
+    assert_eq!(batch.version_fixes.len(), 67);
+    // Version fixes are no KB fixes.
+    assert!(
+        batch
+            .fixes
+            .iter()
+            .all(|f| !f.product.starts_with("Microsoft Edge (Chromium"))
     );
 }
 

@@ -11,9 +11,11 @@ mod kb;
 mod machine;
 mod os;
 mod product;
+mod version;
 
 pub use date::{Date, DateError};
 pub use kb::{Kb, KbError};
 pub use machine::{Application, MachineId, MachineInventory};
 pub use os::{Arch, OsFamily, OsInfo, OsTarget, release_for_build};
 pub use product::{ProductInfo, ProductKind, SoftwareId};
+pub use version::{Version, VersionError};

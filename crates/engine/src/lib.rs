@@ -28,6 +28,7 @@ mod builds;
 mod chains;
 mod explain;
 mod products;
+mod versions;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -38,6 +39,7 @@ use products::dotnet_shown_by_updates;
 pub use products::{
     inbox_dotnet_versions, select_machine_products, select_products, software_rank,
 };
+pub use versions::{OutdatedProduct, VersionFix};
 
 /// One fix row: `kb` fixes `cves` on `products[product]`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -72,6 +74,9 @@ pub struct CatalogSlice {
     pub products: Vec<ProductInfo>,
     pub fixes: Vec<Fix>,
     pub updates: HashMap<Kb, UpdateMeta>,
+    /// Vulnerabilities of products serviced by version, fixed by a version of the product.
+    #[serde(default)]
+    pub version_fixes: Vec<VersionFix>,
 }
 
 /// Evaluation options.
@@ -101,6 +106,9 @@ pub struct Assessment {
     pub software: Vec<SoftwareId>,
     /// Newest release first, then KB number.
     pub missing: Vec<MissingUpdate>,
+    /// Products serviced by version that run older than a version fixing one of their
+    /// vulnerabilities, by product name (no KB can be reported for them).
+    pub outdated: Vec<OutdatedProduct>,
 }
 
 /// Whether a sub-type names a non-cumulative "Security Only" update.
@@ -405,6 +413,7 @@ pub fn assess(
     missing.sort_by(|a, b| b.release_date.cmp(&a.release_date).then(a.kb.cmp(&b.kb)));
     Assessment {
         software: ordered_software(catalog, selected.iter().copied()),
+        outdated: versions::outdated_products(machine, catalog, selected_set, options),
         products: selected,
         missing,
     }

@@ -1111,3 +1111,113 @@ fn a_renamed_dotnet_product_stays_one_cumulative_chain() {
     // As of a date before the rename, the old name's update is the one missing.
     assert_eq!(missing(&catalog.0, &host, Some("2022-12-31")), [7001]);
 }
+
+/// A program entry with a version, as an application inventory lists it.
+fn program(name: &str, version: &str) -> Application {
+    Application {
+        version: Some(version.into()),
+        ..Application::named(name)
+    }
+}
+
+impl Builder {
+    fn version_fix(&mut self, product: usize, cve: &str, versions: &[&str], published: &str) {
+        self.0.version_fixes.push(crate::VersionFix {
+            product,
+            cve: cve.into(),
+            fixed_versions: versions.iter().map(|v| v.parse().unwrap()).collect(),
+            severity: None,
+            release_date: date(published),
+        });
+    }
+}
+
+/// Edge Stable and Extended Stable with January 2024's fixes (MSRC 2024-Jan).
+fn edge_january_2024() -> (CatalogSlice, usize) {
+    let mut b = Builder::new();
+    win7_os(&mut b);
+    let edge = application(&mut b, "Microsoft Edge (Chromium-based)");
+    let extended = application(&mut b, "Microsoft Edge (Chromium-based) Extended Stable");
+    b.version_fix(edge, "CVE-2024-0222", &["120.0.2210.121"], "2024-01-05");
+    b.version_fix(edge, "CVE-2024-0333", &["120.0.2210.133"], "2024-01-11");
+    b.version_fix(edge, "CVE-2024-21326", &["121.0.2277.83"], "2024-01-25");
+    b.version_fix(
+        extended,
+        "CVE-2024-21337",
+        &["120.0.2210.160"],
+        "2024-01-11",
+    );
+    (b.0, edge)
+}
+
+#[test]
+fn a_product_serviced_by_version_is_out_of_date_below_the_fixed_version() {
+    let (slice, edge) = edge_january_2024();
+    let mut m = machine(OsFamily::Windows7, 7601, None, &[]);
+    m.applications = vec![program("Microsoft Edge", "120.0.2210.121")];
+    let result = assess(&m, &slice, AssessOptions::default());
+    // No KB to report; the product runs and is out of date for two of its three CVEs.
+    assert!(result.missing.is_empty());
+    assert!(
+        result
+            .software
+            .contains(&SoftwareId::microsoft("edge_chromium-based"))
+    );
+    assert_eq!(result.outdated.len(), 1);
+    let outdated = &result.outdated[0];
+    assert_eq!(outdated.product, edge);
+    assert_eq!(outdated.installed.to_string(), "120.0.2210.121");
+    assert_eq!(outdated.fixed_by.to_string(), "121.0.2277.83");
+    assert_eq!(outdated.release_date, date("2024-01-25"));
+    assert_eq!(
+        outdated.open_vulnerabilities,
+        BTreeSet::from(["CVE-2024-0333".to_string(), "CVE-2024-21326".to_string()])
+    );
+    // Extended Stable is another product: Edge's program entry does not make it run.
+    assert!(!result.products.contains(&(edge + 1)));
+
+    // As of 2024-01-20 the 121 fix was not published yet.
+    let before = assess(
+        &m,
+        &slice,
+        AssessOptions {
+            as_of: Some(date("2024-01-20")),
+        },
+    );
+    assert_eq!(before.outdated[0].fixed_by.to_string(), "120.0.2210.133");
+
+    // Up to date, newer, or of unknown version: nothing to report.
+    for version in ["121.0.2277.83", "122.0.2365.52"] {
+        m.applications = vec![program("Microsoft Edge", version)];
+        assert!(
+            assess(&m, &slice, AssessOptions::default())
+                .outdated
+                .is_empty(),
+            "{version}"
+        );
+    }
+    m.applications = vec![Application::named("Microsoft Edge")];
+    let unknown = assess(&m, &slice, AssessOptions::default());
+    assert!(unknown.outdated.is_empty());
+    assert!(unknown.products.contains(&edge));
+}
+
+#[test]
+fn a_fixed_version_on_the_installed_line_decides() {
+    let mut b = Builder::new();
+    win7_os(&mut b);
+    let vs = application(&mut b, "Microsoft Visual Studio 2022 version 17.8");
+    // One CVE fixed on two lines of one product.
+    b.version_fix(vs, "CVE-LINES", &["16.11.33", "17.8.4"], "2024-01-09");
+    let mut m = machine(OsFamily::Windows7, 7601, None, &[]);
+    m.applications = vec![program("Visual Studio Enterprise 2022", "17.8.3")];
+    let result = assess(&m, &b.0, AssessOptions::default());
+    assert_eq!(result.outdated.len(), 1);
+    assert_eq!(result.outdated[0].fixed_by.to_string(), "17.8.4");
+    m.applications = vec![program("Visual Studio Enterprise 2022", "17.8.4")];
+    assert!(
+        assess(&m, &b.0, AssessOptions::default())
+            .outdated
+            .is_empty()
+    );
+}
