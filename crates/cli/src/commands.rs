@@ -165,6 +165,7 @@ async fn check(store: &SqliteStore, args: &CheckArgs) -> anyhow::Result<()> {
         .context("--as-of")?;
     for (inventory, source) in files::read_inventories(&args.paths, args.one_machine)? {
         let rows = store.missing_for(&inventory, as_of).await?;
+        let outdated = outdated_applications(store, &inventory, as_of).await?;
         let os = &inventory.os;
         if args.json {
             let line = serde_json::json!({
@@ -175,6 +176,7 @@ async fn check(store: &SqliteStore, args: &CheckArgs) -> anyhow::Result<()> {
                 "version": os.defender_version(),
                 "osBuild": os.build,
                 "value": rows.iter().map(kbgap_api::ProductFixDto::from).collect::<Vec<_>>(),
+                "outdatedApplications": outdated,
             });
             println!("{line}");
         } else {
@@ -187,10 +189,76 @@ async fn check(store: &SqliteStore, args: &CheckArgs) -> anyhow::Result<()> {
                 rows.len()
             );
             print_table(&rows);
+            print_outdated(&outdated);
             println!();
         }
     }
     Ok(())
+}
+
+/// An application serviced by version (Edge, Visual Studio 2017 and later) that runs older
+/// than a version fixing its vulnerabilities: no KB stands for it, so the missing-KB table
+/// cannot list it.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutdatedApplication {
+    product_name: String,
+    software_id: String,
+    installed_version: String,
+    /// Update to this version or later.
+    fixed_version: String,
+    release_date: kbgap_domain::Date,
+    cve_ids: Vec<String>,
+}
+
+/// The inventory's out-of-date applications, assessed as the missing KBs are. An inventory
+/// without an application list (systeminfo, wmic qfe) has none, and costs no catalog read.
+async fn outdated_applications(
+    store: &SqliteStore,
+    inventory: &MachineInventory,
+    as_of: Option<kbgap_domain::Date>,
+) -> anyhow::Result<Vec<OutdatedApplication>> {
+    if inventory.applications.is_empty() {
+        return Ok(Vec::new());
+    }
+    let slice = store.catalog_slice(&inventory.os).await?;
+    let assessment = kbgap_engine::assess(inventory, &slice, kbgap_engine::AssessOptions { as_of });
+    Ok(assessment
+        .outdated
+        .into_iter()
+        .map(|o| OutdatedApplication {
+            product_name: slice.products[o.product].name.clone(),
+            software_id: o.software.to_string(),
+            installed_version: o.installed.to_string(),
+            fixed_version: o.fixed_by.to_string(),
+            release_date: o.release_date,
+            cve_ids: o.open_vulnerabilities.into_iter().collect(),
+        })
+        .collect())
+}
+
+fn print_outdated(rows: &[OutdatedApplication]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!(
+        "{} out-of-date applications (serviced by version, not by KB):",
+        rows.len()
+    );
+    println!(
+        "  {:<48} {:<16} {:<16} {:<10} {:>5}",
+        "PRODUCT", "INSTALLED", "UPDATE TO", "RELEASED", "CVES"
+    );
+    for row in rows {
+        println!(
+            "  {:<48} {:<16} {:<16} {:<10} {:>5}",
+            row.product_name,
+            row.installed_version,
+            row.fixed_version,
+            row.release_date,
+            row.cve_ids.len()
+        );
+    }
 }
 
 async fn explain(store: &SqliteStore, args: &ExplainArgs) -> anyhow::Result<()> {
@@ -298,6 +366,9 @@ async fn missing(store: &SqliteStore, args: &MissingArgs, base: &str) -> anyhow:
         .map(|d| d.parse())
         .transpose()
         .context("--as-of")?;
+    // For a machine, its out-of-date applications follow the table (text output only: the
+    // JSON is the API's getmissingkbs body).
+    let mut outdated = Vec::new();
     let rows: Vec<MissingKb> = if let Some(software) = &args.target.software {
         if as_of.is_some() {
             bail!(
@@ -320,6 +391,9 @@ async fn missing(store: &SqliteStore, args: &MissingArgs, base: &str) -> anyhow:
             .machine(key)
             .await?
             .with_context(|| format!("Machine {key} was not found"))?;
+        if !args.json {
+            outdated = outdated_applications(store, &record.inventory, as_of).await?;
+        }
         store
             .missing_by_machine(&record.id, as_of)
             .await?
@@ -333,6 +407,7 @@ async fn missing(store: &SqliteStore, args: &MissingArgs, base: &str) -> anyhow:
         return Ok(());
     }
     print_table(&rows);
+    print_outdated(&outdated);
     Ok(())
 }
 

@@ -368,3 +368,87 @@ fn applications_in_an_inventory_bring_their_updates() {
     assert_eq!(row["machineMissedOn"], 1);
     assert_eq!(row["productsNames"], serde_json::json!(["word"]));
 }
+
+/// Edge and Visual Studio 2022 are serviced by version: `check` lists them as out of date,
+/// with the version to update to, next to the missing KBs (real MSRC January 2024 document).
+#[test]
+fn check_lists_applications_older_than_their_fixed_version() {
+    let sandbox = Sandbox::new("check-versions");
+    let catalog = repo("crates/catalog/tests/data/cvrf-2024-Jan.p0w3rsh3ll.xml.zst");
+    let inventory = sandbox.file(
+        "workstation.json",
+        br#"{"host": "DEV-01",
+            "os": {"name": "Microsoft Windows 11 Enterprise", "version": "10.0.22631.3007",
+                   "release": "23H2", "architecture": "x64"},
+            "installedKbs": ["KB5034123"],
+            "applications": [
+              {"name": "Microsoft Edge", "version": "120.0.2210.121", "publisher": "Microsoft Corporation"},
+              {"name": "Visual Studio Enterprise 2022", "version": "17.8.3", "publisher": "Microsoft Corporation"},
+              {"name": "Microsoft Visual Studio Code", "version": "1.85.1", "publisher": "Microsoft Corporation"}
+            ]}"#,
+    );
+    let catalog = catalog.to_str().unwrap();
+    let out = sandbox.ok(&["check", "--json", "--catalog", catalog, &inventory]);
+    let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let outdated = line["outdatedApplications"].as_array().unwrap();
+    let products: Vec<&str> = outdated
+        .iter()
+        .map(|o| o["productName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        products,
+        [
+            "Microsoft Edge (Chromium-based)",
+            "Microsoft Visual Studio 2022 version 17.8"
+        ],
+        "{line}"
+    );
+    let edge = &outdated[0];
+    assert_eq!(edge["installedVersion"], "120.0.2210.121");
+    assert_eq!(edge["fixedVersion"], "121.0.2277.83");
+    assert_eq!(edge["softwareId"], "microsoft-_-edge_chromium-based");
+    let cves = edge["cveIds"].as_array().unwrap();
+    assert!(
+        cves.contains(&serde_json::json!("CVE-2024-21326")),
+        "{edge}"
+    );
+    assert!(
+        !cves.contains(&serde_json::json!("CVE-2024-0222")),
+        "fixed in .121: {edge}"
+    );
+    assert_eq!(outdated[1]["fixedVersion"], "17.8.4");
+    // Version fixes are no KBs: the getmissingkbs value names none for them.
+    assert!(
+        line["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|kb| !kb["productsNames"].to_string().contains("edge")),
+        "{line}"
+    );
+    // As of 2024-01-20, the 121 release and its fixes were not published yet.
+    let before = sandbox.ok(&[
+        "check",
+        "--json",
+        "--as-of",
+        "2024-01-20",
+        "--catalog",
+        catalog,
+        &inventory,
+    ]);
+    let before: serde_json::Value = serde_json::from_str(before.trim()).unwrap();
+    assert_eq!(
+        before["outdatedApplications"][0]["fixedVersion"], "120.0.2210.144",
+        "{before}"
+    );
+    let table = sandbox.ok(&["check", "--catalog", catalog, &inventory]);
+    assert!(table.contains("2 out-of-date applications"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("Microsoft Edge (Chromium-based)")
+                && l.contains("120.0.2210.121")
+                && l.contains("121.0.2277.83")),
+        "{table}"
+    );
+}

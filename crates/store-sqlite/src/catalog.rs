@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use kbgap_catalog::applications::{installed_software, is_application_product, product_group};
 use kbgap_catalog::{Batch, ReleaseEvidence, classify_product, pick_release};
-use kbgap_domain::{Date, Kb, MachineInventory, OsInfo, ProductInfo, ProductKind};
-use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, software_rank};
+use kbgap_domain::{Date, Kb, MachineInventory, OsInfo, ProductInfo, ProductKind, Version};
+use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, VersionFix, software_rank};
 use kbgap_store::{CatalogSummary, Progress, Result, StoreError, cve_count};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -92,7 +92,10 @@ async fn upsert_products(
     }
     let new: BTreeSet<&str> = batches
         .iter()
-        .flat_map(|b| b.fixes.iter().map(|f| f.product.as_str()))
+        .flat_map(|b| {
+            let by_kb = b.fixes.iter().map(|f| f.product.as_str());
+            by_kb.chain(b.version_fixes.iter().map(|f| f.product.as_str()))
+        })
         .filter(|name| !ids.contains_key(*name))
         .collect();
     for name in new {
@@ -122,11 +125,14 @@ async fn upsert_products(
 }
 
 async fn has_fixes(conn: &mut SqliteConnection, source: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM fixes WHERE source = ? LIMIT 1")
-        .bind(source)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM fixes WHERE source = ?1
+         UNION ALL SELECT 1 FROM version_fixes WHERE source = ?1 LIMIT 1",
+    )
+    .bind(source)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?;
     Ok(found.is_some())
 }
 
@@ -138,6 +144,7 @@ async fn replace_source(
 ) -> Result<()> {
     for statement in [
         "DELETE FROM fixes WHERE source = ?",
+        "DELETE FROM version_fixes WHERE source = ?",
         "DELETE FROM updates WHERE source = ?",
     ] {
         sqlx::query(statement)
@@ -190,6 +197,24 @@ async fn replace_source(
         .await
         .map_err(db_error)?;
     }
+    for chunk in batch.version_fixes.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new(
+            "INSERT INTO version_fixes (source, product_id, cve, fixed_versions, severity, release_date) ",
+        )
+        .push_values(chunk, |mut row, f| {
+            let versions: Vec<String> = f.fixed_versions.iter().map(ToString::to_string).collect();
+            row.push_bind(&batch.source)
+                .push_bind(product_ids[&f.product])
+                .push_bind(&f.cve)
+                .push_bind(join_lines(&versions))
+                .push_bind(f.severity.clone())
+                .push_bind(f.release_date.to_string());
+        })
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    }
     Ok(())
 }
 
@@ -228,6 +253,14 @@ async fn derive(conn: &mut SqliteConnection) -> Result<CatalogSummary> {
             .entry((kb, info.software.to_string()))
             .or_default()
             .extend(cves);
+    }
+    for row in sqlx::query("SELECT DISTINCT product_id, cve FROM version_fixes")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
+        used_products.insert(row.get(0));
+        all_cves.insert(row.get(1));
     }
     let mut evidence: HashMap<Kb, Vec<ReleaseEvidence>> = HashMap::new();
     for row in sqlx::query("SELECT source, kb, release_date, title FROM updates")
@@ -312,6 +345,18 @@ pub(crate) fn kb_of(value: i64) -> Result<Kb> {
             table: "fixes",
             column: "kb",
             detail: value.to_string(),
+        })
+}
+
+fn versions_of(value: String) -> Result<Vec<Version>> {
+    split_lines(&value)
+        .iter()
+        .map(|v| v.parse())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| StoreError::Corrupt {
+            table: "version_fixes",
+            column: "fixed_versions",
+            detail: value.clone(),
         })
 }
 
@@ -509,6 +554,11 @@ fn merge(mut base: CatalogSlice, other: CatalogSlice) -> CatalogSlice {
         fix.product += offset;
         fix
     }));
+    base.version_fixes
+        .extend(other.version_fixes.into_iter().map(|mut fix| {
+            fix.product += offset;
+            fix
+        }));
     for (kb, meta) in other.updates {
         base.updates.entry(kb).or_insert(meta);
     }
@@ -557,6 +607,31 @@ async fn build_slice(
                 supersedes: split_kbs(row.get(4)),
                 cves: split_ids(row.get(5)),
                 severity: row.get(6),
+            });
+        }
+    }
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT product_id, cve, fixed_versions, severity, release_date
+             FROM version_fixes WHERE product_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(") ORDER BY rowid");
+        for row in query
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+        {
+            slice.version_fixes.push(VersionFix {
+                product: index[&row.get::<i64, _>(0)],
+                cve: row.get(1),
+                fixed_versions: versions_of(row.get(2))?,
+                severity: row.get(3),
+                release_date: date_of(row.get(4), "version_fixes")?,
             });
         }
     }

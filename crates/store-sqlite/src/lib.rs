@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_vulnerabilities.sql")),
     (4, include_str!("../migrations/0004_identity.sql")),
     (5, include_str!("../migrations/0005_device_groups.sql")),
+    (6, include_str!("../migrations/0006_version_fixes.sql")),
 ];
 
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {

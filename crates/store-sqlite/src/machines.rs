@@ -80,6 +80,30 @@ async fn write_assessments(
             .await
             .map_err(db_error)?;
     }
+    let outdated: Vec<(&MachineId, &SoftwareId, &String)> = assessed
+        .iter()
+        .flat_map(|(id, a)| {
+            a.outdated.iter().flat_map(move |o| {
+                o.open_vulnerabilities
+                    .iter()
+                    .map(move |cve| (id, &o.software, cve))
+            })
+        })
+        .collect();
+    for chunk in outdated.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO machine_outdated (machine_id, software_id, cve) ",
+        )
+        .push_values(chunk, |mut row, (id, s, cve)| {
+            row.push_bind(id.as_str())
+                .push_bind(s.to_string())
+                .push_bind(cve.as_str());
+        })
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    }
     for chunk in missing.chunks(CHUNK) {
         QueryBuilder::<Sqlite>::new("INSERT INTO machine_missing (machine_id, kb, software_id) ")
             .push_values(chunk, |mut row, (id, kb, s)| {
@@ -181,6 +205,7 @@ pub(crate) async fn reassess_all(
         .map_err(db_error)?;
     for statement in [
         "DELETE FROM machine_missing",
+        "DELETE FROM machine_outdated",
         "DELETE FROM machine_software",
     ] {
         sqlx::query(statement)
@@ -349,6 +374,8 @@ pub(crate) async fn software(
 ) -> Result<Vec<SoftwareRecord>> {
     let mut builder = QueryBuilder::<Sqlite>::new("SELECT s.id, s.vendor, s.name, ");
     push_software_rows(&mut builder, "COUNT(*)", ("machine_software", "ms"), groups);
+    // Exposed machines and weaknesses: through missing KBs, plus (for products serviced by
+    // version) through out-of-date versions, each machine and CVE counted once.
     builder.push(", ");
     push_software_rows(
         &mut builder,
@@ -356,12 +383,28 @@ pub(crate) async fn software(
         ("machine_missing", "mm"),
         groups,
     );
+    builder.push(" + ");
+    push_software_rows(
+        &mut builder,
+        "COUNT(DISTINCT mo.machine_id)",
+        ("machine_outdated", "mo"),
+        groups,
+    );
     builder.push(
-        ", (SELECT COUNT(DISTINCT c.cve) FROM kb_software_cves c
+        " - (SELECT COUNT(DISTINCT mo.machine_id) FROM machine_outdated mo
+            WHERE mo.software_id = s.id AND EXISTS (SELECT 1 FROM machine_missing x
+            WHERE x.machine_id = mo.machine_id AND x.software_id = s.id)",
+    );
+    push_scope(&mut builder, "mo", groups);
+    builder.push(")");
+    builder.push(
+        ", (SELECT COUNT(*) FROM (SELECT c.cve FROM kb_software_cves c
             WHERE c.software_id = s.id AND c.kb IN ",
     );
     push_software_rows(&mut builder, "mm.kb", ("machine_missing", "mm"), groups);
-    builder.push(") FROM software s WHERE 1 = 1");
+    builder.push(" UNION SELECT mo.cve FROM machine_outdated mo WHERE mo.software_id = s.id");
+    push_scope(&mut builder, "mo", groups);
+    builder.push(")) FROM software s WHERE 1 = 1");
     if installed_only {
         push_installed(&mut builder, groups);
     }

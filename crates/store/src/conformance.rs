@@ -946,6 +946,115 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
     }
 }
 
+/// Edge (Chromium) is serviced by version: a machine whose Edge is older than the version
+/// that fixes a CVE has it open, in every TVM relation, and misses no KB for it. Real MSRC
+/// data (January 2024) and the demo fleet's Windows 10 machines with Edge added.
+pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
+    let catalog = kbgap_catalog::read_path(repo(
+        "crates/catalog/tests/data/cvrf-2024-Jan.p0w3rsh3ll.xml.zst",
+    ))
+    .expect("fixture parses");
+    let stable = "Microsoft Edge (Chromium-based)";
+    let installed: kbgap_domain::Version = "120.0.2210.121".parse().unwrap();
+    // What the document says is open at that version, read from the parsed batch.
+    let expected: std::collections::BTreeSet<String> = catalog
+        .iter()
+        .flat_map(|b| &b.version_fixes)
+        .filter(|f| f.product == stable && f.fixed_versions.iter().all(|v| *v > installed))
+        .map(|f| f.cve.clone())
+        .collect();
+    assert!(expected.len() > 10, "{expected:?}");
+    let summary = store
+        .import_catalog(catalog.clone(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        store.count_vulnerabilities(None).await.unwrap(),
+        summary.cves
+    );
+
+    let with_edge = |(mut machine, source): (MachineInventory, String), version: Option<&str>| {
+        machine.applications.push(kbgap_domain::Application {
+            version: version.map(str::to_string),
+            ..kbgap_domain::Application::named("Microsoft Edge")
+        });
+        (machine, source)
+    };
+    let mut fleet = fleet().into_iter();
+    let first = fleet.next().unwrap();
+    let old = with_edge(first.clone(), Some("120.0.2210.121"));
+    let current = with_edge(fleet.next().unwrap(), Some("121.0.2277.98"));
+    let unknown = with_edge(fleet.next().unwrap(), None);
+    let old_id = old.0.id();
+    store
+        .ingest(vec![old.clone(), current, unknown])
+        .await
+        .unwrap();
+
+    let chromium = SoftwareId::parse("microsoft-_-edge_chromium-based").unwrap();
+    let ids = |rows: Vec<crate::VulnerabilityRecord>| -> std::collections::BTreeSet<String> {
+        rows.into_iter().map(|v| v.id).collect()
+    };
+    for _ in 0..2 {
+        let open = store
+            .software_vulnerabilities(&chromium, ALL)
+            .await
+            .unwrap()
+            .expect("Edge (Chromium) is known");
+        assert_eq!(ids(open), expected);
+        let on_machine = store
+            .machine_vulnerabilities(&old_id, ALL)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ids(on_machine).is_superset(&expected));
+        let software = store.software(&chromium, ALL).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                software.installed_machines,
+                software.exposed_machines,
+                software.weaknesses
+            ),
+            (3, 1, expected.len() as u64)
+        );
+        for cve in &expected {
+            let record = store.vulnerability(cve, ALL).await.unwrap().unwrap();
+            assert_eq!(record.exposed_machines, 1, "{cve}");
+            let on = store.vulnerability_machines(cve).await.unwrap().unwrap();
+            assert_eq!(on.len(), 1, "{cve}");
+            assert_eq!(on[0].id, old_id);
+        }
+        // No KB stands for a version: the machine call lists none for Edge.
+        let missing = store
+            .missing_by_machine(&old_id, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            missing
+                .iter()
+                .all(|m| m.products_names.iter().all(|p| !p.starts_with("edge")))
+        );
+        // Re-importing reassesses every machine: the answers must not change.
+        store
+            .import_catalog(catalog.clone(), &|_| {})
+            .await
+            .unwrap();
+    }
+
+    // Updated, the machine has none of them open any more.
+    store
+        .ingest(vec![with_edge(first, Some("121.0.2277.98"))])
+        .await
+        .unwrap();
+    let software = store.software(&chromium, ALL).await.unwrap().unwrap();
+    assert_eq!((software.exposed_machines, software.weaknesses), (0, 0));
+    for cve in &expected {
+        let record = store.vulnerability(cve, ALL).await.unwrap().unwrap();
+        assert_eq!(record.exposed_machines, 0, "{cve}");
+    }
+}
+
 /// The software call as of a date assesses every machine against the catalog of that day:
 /// before March 2020's release nothing was missing, and a date after the catalog's cut-off
 /// gives the materialized answer.
@@ -1000,6 +1109,7 @@ macro_rules! conformance_tests {
             device_groups_scope_the_fleet_answers,
             settings_are_written_once,
             tvm_relations_agree_with_the_missing_kbs,
+            outdated_versions_open_vulnerabilities,
             software_answer_as_of_a_date,
             applications_register_rotate_and_remove,
             signing_keys_are_created_once_and_rotate,

@@ -50,13 +50,13 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
-/// Distinct vulnerability ids (CVE and advisory ids) that a document's vendor fixes address:
-/// the measure of how much a copy says, compared between copies of the same month.
+/// Distinct vulnerability ids (CVE and advisory ids) that a document's vendor fixes address,
+/// by KB or by version: the measure of how much a copy says, compared between copies of the
+/// same month.
 pub fn vulnerability_count(batch: &Batch) -> u64 {
-    batch
-        .fixes
-        .iter()
-        .flat_map(|f| f.cves.iter())
+    let by_kb = batch.fixes.iter().flat_map(|f| f.cves.iter());
+    by_kb
+        .chain(batch.version_fixes.iter().map(|f| &f.cve))
         .collect::<BTreeSet<_>>()
         .len() as u64
 }
