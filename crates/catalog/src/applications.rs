@@ -45,10 +45,13 @@
 //! - **SQL Server tracks.** An installed "GDR ... for SQL Server 2019" or "Hotfix ... for SQL
 //!   Server 2019" update says which track the instance follows; without one both match.
 //! - **Click-to-Run** (Microsoft 365 Apps, Office 2019 and later, Office 2013/2016 C2R) is
-//!   serviced by builds, not KBs: the catalog skips its "Click to Run" pseudo-KBs, so these
-//!   rows make the machine run products that have no KB to miss. The same holds for Edge
-//!   (Chromium) and Visual Studio 2017 and later ("Release Notes"). They are mapped anyway so
-//!   that a catalog that gains KB rows for them is used without a code change.
+//!   serviced by builds, not KBs, and MSRC names no build for it ("Click to Run"): these rows
+//!   make the machine run products that have nothing to miss. They are mapped anyway so that
+//!   a catalog that gains fix rows for them is used without a code change.
+//! - **Edge (Chromium), Visual Studio 2017 and later, Visual Studio Code** are serviced by
+//!   version: MSRC names the version that fixes each CVE, and the program's version
+//!   ([`ProductSpec::installed`], [`InstalledSoftware::installed_versions`]) is compared
+//!   with it by the engine.
 //! - **.NET Framework** releases beyond the in-box one are components serviced with the OS
 //!   ("Microsoft .NET Framework 4.8 on Windows 7 for x64-based Systems Service Pack 1"); a
 //!   rule of kind [`RuleKind::DotNetFramework`] only gives the version, and the assessment

@@ -7,7 +7,7 @@
 -- CVE; fixed_versions newline-separated, lowest first). machine_outdated materializes the
 -- CVEs each machine has open that way, next to machine_missing, for the TVM queries.
 -- Databases created before this version gain version fixes when their CVRF documents are
--- imported again.
+-- imported again (`kbgap catalog sync --reimport`, docs/CATALOG.md).
 
 CREATE TABLE version_fixes (
     source         TEXT NOT NULL REFERENCES catalog_sources(source),
