@@ -9,12 +9,13 @@ use kbgap_domain::MachineInventory;
 use sqlx::{Connection, SqliteConnection};
 
 /// The schema migrations, in order: version N is the first N.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_machine_properties.sql"),
     include_str!("../../migrations/0003_vulnerabilities.sql"),
     include_str!("../../migrations/0004_identity.sql"),
     include_str!("../../migrations/0005_device_groups.sql"),
+    include_str!("../../migrations/0006_version_fixes.sql"),
 ];
 
 /// A fresh folder `kbgap-<name>-<pid>` in the system's temporary folder, removed on drop.
