@@ -756,7 +756,7 @@ impl<S: Store> Call<'_, S> {
             .filter(|m| self.scope.allows(m.inventory.device_group.as_deref()))
             .ok_or_else(|| self.not_found("Machine"))?;
         let slice = store
-            .catalog_slice(&machine.inventory.os)
+            .catalog_slice(&machine.inventory)
             .await
             .map_err(self.internal())?;
         let why = kbgap_engine::explain(

@@ -305,11 +305,7 @@ async fn explain_serves_the_engines_explanation() {
     let server = TestServer::start("explain").await;
     let token = server.token(&["Software.Read.All"]);
     let record = server.store.machine("ws-1909-01").await.unwrap().unwrap();
-    let slice = server
-        .store
-        .catalog_slice(&record.inventory.os)
-        .await
-        .unwrap();
+    let slice = server.store.catalog_slice(&record.inventory).await.unwrap();
     for (kb, as_of, status) in [
         (MARCH_2020, None, "missing"),
         (MARCH_2020, Some("2020-03-09"), "notYetReleased"),

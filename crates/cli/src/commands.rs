@@ -221,7 +221,7 @@ async fn outdated_applications(
     if inventory.applications.is_empty() {
         return Ok(Vec::new());
     }
-    let slice = store.catalog_slice(&inventory.os).await?;
+    let slice = store.catalog_slice(inventory).await?;
     let assessment = kbgap_engine::assess(inventory, &slice, kbgap_engine::AssessOptions { as_of });
     Ok(assessment
         .outdated
@@ -276,7 +276,7 @@ async fn explain(store: &SqliteStore, args: &ExplainArgs) -> anyhow::Result<()> 
         .machine(&args.machine)
         .await?
         .with_context(|| format!("Machine {} was not found", args.machine))?;
-    let slice = store.catalog_slice(&record.inventory.os).await?;
+    let slice = store.catalog_slice(&record.inventory).await?;
     let why = kbgap_engine::explain(
         &record.inventory,
         &slice,

@@ -104,7 +104,7 @@ impl Catalog {
     }
 
     async fn slice(&self, machine: &MachineInventory) -> CatalogSlice {
-        self.store.catalog_slice(&machine.os).await.unwrap()
+        self.store.catalog_slice(machine).await.unwrap()
     }
 }
 

@@ -109,6 +109,9 @@ pub struct Assessment {
     /// Products serviced by version that run older than a version fixing one of their
     /// vulnerabilities, by product name (no KB can be reported for them).
     pub outdated: Vec<OutdatedProduct>,
+    /// The installed version of each application software whose program list states one
+    /// (the lowest, when several of its products are installed), by software id.
+    pub versions: Vec<(SoftwareId, kbgap_domain::Version)>,
 }
 
 /// Whether a sub-type names a non-cumulative "Security Only" update.
@@ -411,9 +414,11 @@ pub fn assess(
         })
         .collect();
     missing.sort_by(|a, b| b.release_date.cmp(&a.release_date).then(a.kb.cmp(&b.kb)));
+    let installed = versions::installed_versions(machine, catalog, selected_set);
     Assessment {
         software: ordered_software(catalog, selected.iter().copied()),
-        outdated: versions::outdated_products(machine, catalog, selected_set, options),
+        outdated: versions::outdated_products(catalog, &installed, selected_set, options),
+        versions: versions::software_versions(catalog, &installed),
         products: selected,
         missing,
     }

@@ -1175,6 +1175,13 @@ fn a_product_serviced_by_version_is_out_of_date_below_the_fixed_version() {
     );
     // Extended Stable is another product: Edge's program entry does not make it run.
     assert!(!result.products.contains(&(edge + 1)));
+    assert_eq!(
+        result.versions,
+        [(
+            SoftwareId::microsoft("edge_chromium-based"),
+            "120.0.2210.121".parse().unwrap()
+        )]
+    );
 
     // As of 2024-01-20 the 121 fix was not published yet.
     let before = assess(

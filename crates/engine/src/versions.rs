@@ -10,7 +10,7 @@
 //! is not judged: it runs the product (its KB fixes still apply) but no version can be
 //! compared.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use kbgap_catalog::applications::installed_software;
 use kbgap_domain::{Date, MachineInventory, SoftwareId, Version};
@@ -56,23 +56,54 @@ pub struct OutdatedProduct {
     pub open_vulnerabilities: BTreeSet<String>,
 }
 
-/// The machine's products serviced by version that are out of date, by product name.
-pub(crate) fn outdated_products(
+/// The installed version of each selected application product whose program states one
+/// (empty without a program list).
+pub(crate) fn installed_versions(
     machine: &MachineInventory,
     catalog: &CatalogSlice,
     selected: &HashSet<usize>,
+) -> HashMap<usize, Version> {
+    if machine.applications.is_empty() {
+        return HashMap::new();
+    }
+    let mut versions = installed_software(machine).installed_versions(&catalog.products);
+    versions.retain(|product, _| selected.contains(product));
+    versions
+}
+
+/// Per software, the lowest installed version of its products: what a fleet's version
+/// distribution counts.
+pub(crate) fn software_versions(
+    catalog: &CatalogSlice,
+    installed: &HashMap<usize, Version>,
+) -> Vec<(SoftwareId, Version)> {
+    let mut lowest: BTreeMap<&SoftwareId, &Version> = BTreeMap::new();
+    for (product, version) in installed {
+        let entry = lowest
+            .entry(&catalog.products[*product].software)
+            .or_insert(version);
+        if version < *entry {
+            *entry = version;
+        }
+    }
+    lowest
+        .into_iter()
+        .map(|(software, version)| (software.clone(), version.clone()))
+        .collect()
+}
+
+/// The machine's products serviced by version that are out of date, by product name.
+pub(crate) fn outdated_products(
+    catalog: &CatalogSlice,
+    installed: &HashMap<usize, Version>,
+    selected: &HashSet<usize>,
     options: AssessOptions,
 ) -> Vec<OutdatedProduct> {
-    let fixes: Vec<&VersionFix> = catalog
+    let fixes = catalog
         .version_fixes
         .iter()
         .filter(|f| selected.contains(&f.product))
-        .filter(|f| options.as_of.is_none_or(|cut| f.release_date <= cut))
-        .collect();
-    if fixes.is_empty() {
-        return Vec::new();
-    }
-    let installed = installed_software(machine).installed_versions(&catalog.products);
+        .filter(|f| options.as_of.is_none_or(|cut| f.release_date <= cut));
     let mut outdated: BTreeMap<usize, OutdatedProduct> = BTreeMap::new();
     for fix in fixes {
         let Some(version) = installed.get(&fix.product) else {

@@ -48,7 +48,7 @@ pub async fn templates(store: &SqliteStore) -> anyhow::Result<Vec<Template>> {
             continue;
         }
         let slice = store
-            .catalog_slice(os)
+            .catalog_slice(&machine)
             .await
             .context("loading a catalog slice")?;
         let products: HashSet<usize> = select_products(os, &slice.products).into_iter().collect();

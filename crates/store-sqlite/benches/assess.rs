@@ -109,7 +109,7 @@ fn bench(c: &mut Criterion) {
         (store, stored[0].id.clone())
     });
     let slice = runtime
-        .block_on(store.catalog_slice(&inventory.os))
+        .block_on(store.catalog_slice(&inventory))
         .expect("slice");
     let assessment = assess(&inventory, &slice, AssessOptions::default());
     eprintln!(
@@ -143,7 +143,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("catalog_slice", |b| {
         b.to_async(&runtime)
-            .iter(|| async { store.catalog_slice(&inventory.os).await.expect("slice") })
+            .iter(|| async { store.catalog_slice(&inventory).await.expect("slice") })
     });
     group.bench_function("missing_by_machine", |b| {
         b.to_async(&runtime).iter(|| async {

@@ -5,7 +5,9 @@
 --
 -- version_fixes holds the catalog rows per source, as fixes does (one row per product and
 -- CVE; fixed_versions newline-separated, lowest first). machine_outdated materializes the
--- CVEs each machine has open that way, next to machine_missing, for the TVM queries.
+-- CVEs each machine has open that way, next to machine_missing, for the TVM queries, and
+-- machine_software.version the installed version of an application whose program list
+-- states one, for the software's version distribution (NULL: the OS build is shown).
 -- Databases created before this version gain version fixes when their CVRF documents are
 -- imported again (`kbgap catalog sync --reimport`, docs/CATALOG.md).
 
@@ -28,3 +30,5 @@ CREATE TABLE machine_outdated (
 );
 CREATE INDEX machine_outdated_by_software ON machine_outdated(software_id, machine_id);
 CREATE INDEX machine_outdated_by_cve ON machine_outdated(cve, machine_id);
+
+ALTER TABLE machine_software ADD COLUMN version TEXT;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kbgap_catalog::applications::{installed_software, is_application_product, product_group};
 use kbgap_catalog::{Batch, ReleaseEvidence, classify_product, pick_release};
-use kbgap_domain::{Date, Kb, MachineInventory, OsInfo, ProductInfo, ProductKind, Version};
+use kbgap_domain::{Date, Kb, MachineInventory, ProductInfo, ProductKind, Version};
 use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, VersionFix, software_rank};
 use kbgap_store::{CatalogSummary, Progress, Result, StoreError, cve_count};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -451,18 +451,6 @@ async fn refresh_slices(conn: &mut SqliteConnection) -> Result<()> {
             .map_err(db_error)?;
     }
     Ok(())
-}
-
-/// Every product on the OS family of `os` and every application product, every fix row on
-/// them, and their KBs' metadata.
-pub(crate) async fn slice(conn: &mut SqliteConnection, os: &OsInfo) -> Result<CatalogSlice> {
-    let mut keys: Vec<String> =
-        sqlx::query_scalar("SELECT os_family FROM catalog_slices WHERE os_family LIKE 'app:%'")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    keys.insert(0, family_key(os.family));
-    stored_slices(conn, &keys).await
 }
 
 /// The keys of the application groups `machine`'s programs can select.

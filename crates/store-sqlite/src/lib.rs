@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kbgap_catalog::Batch;
-use kbgap_domain::{Date, MachineId, MachineInventory, OsInfo, SoftwareId};
+use kbgap_domain::{Date, MachineId, MachineInventory, SoftwareId};
 use kbgap_engine::CatalogSlice;
 use kbgap_store::{
     ApplicationRecord, CatalogSummary, DeviceGroups, Filter, IngestedMachine, ListQuery, Literal,
@@ -301,9 +301,9 @@ impl Store for SqliteStore {
         machines::missing_for(&mut conn, inventory, as_of, &self.answers).await
     }
 
-    async fn catalog_slice(&self, os: &OsInfo) -> Result<CatalogSlice> {
+    async fn catalog_slice(&self, machine: &MachineInventory) -> Result<CatalogSlice> {
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
-        catalog::slice(&mut conn, os).await
+        catalog::slice_for(&mut conn, machine).await
     }
 
     async fn missing_by_software_as_of(

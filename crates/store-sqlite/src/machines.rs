@@ -62,23 +62,32 @@ async fn write_assessments(
     conn: &mut SqliteConnection,
     assessed: &[(MachineId, Assessment)],
 ) -> Result<()> {
-    let software: Vec<(&MachineId, &SoftwareId)> = assessed
+    let software: Vec<(&MachineId, &SoftwareId, Option<String>)> = assessed
         .iter()
-        .flat_map(|(id, a)| a.software.iter().map(move |s| (id, s)))
+        .flat_map(|(id, a)| {
+            a.software.iter().map(move |s| {
+                let version = a.versions.iter().find(|(v, _)| v == s);
+                (id, s, version.map(|(_, v)| v.to_string()))
+            })
+        })
         .collect();
     let missing: Vec<(&MachineId, Kb, SoftwareId)> = assessed
         .iter()
         .flat_map(|(id, a)| missing_rows(a).into_iter().map(move |(kb, s)| (id, kb, s)))
         .collect();
     for chunk in software.chunks(CHUNK) {
-        QueryBuilder::<Sqlite>::new("INSERT INTO machine_software (machine_id, software_id) ")
-            .push_values(chunk, |mut row, (id, s)| {
-                row.push_bind(id.as_str()).push_bind(s.to_string());
-            })
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
+        QueryBuilder::<Sqlite>::new(
+            "INSERT INTO machine_software (machine_id, software_id, version) ",
+        )
+        .push_values(chunk, |mut row, (id, s, version)| {
+            row.push_bind(id.as_str())
+                .push_bind(s.to_string())
+                .push_bind(version.clone());
+        })
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
     }
     let outdated: Vec<(&MachineId, &SoftwareId, &String)> = assessed
         .iter()

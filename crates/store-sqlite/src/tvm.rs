@@ -537,9 +537,10 @@ pub(crate) async fn software_machines(
     machines_in(pool, ids).await.map(Some)
 }
 
-/// Versions of a software, by the OS build (`<build>.<revision>`) of the machines of
-/// `groups` (`None`: every machine) running it: kbgap tracks the build of the OS and its
-/// in-box components, not the version of each installed program.
+/// Versions of a software on the machines of `groups` (`None`: every machine) running it:
+/// the program's version where the machine's program list states one (Edge, Office, Visual
+/// Studio), else the OS build (`<build>.<revision>`), which is the version of the OS and of
+/// its in-box components.
 pub(crate) async fn software_distributions(
     pool: &SqlitePool,
     id: &SoftwareId,
@@ -551,7 +552,8 @@ pub(crate) async fn software_distributions(
     }
     let mut builder = QueryBuilder::<Sqlite>::new(
         "SELECT m.id,
-                CAST(m.os_build AS TEXT) || COALESCE('.' || json_extract(m.inventory, '$.os.revision'), '')
+                COALESCE(ms.version, CAST(m.os_build AS TEXT)
+                    || COALESCE('.' || json_extract(m.inventory, '$.os.revision'), ''))
          FROM machine_software ms JOIN machines m ON m.id = ms.machine_id
          WHERE ms.software_id = ",
     );
@@ -577,6 +579,13 @@ pub(crate) async fn software_distributions(
             .fetch_all(pool)
             .await
             .map_err(db_error)?;
+    // And the CVEs open on each machine because the software is out of date.
+    let outdated: Vec<(String, String)> =
+        sqlx::query_as("SELECT machine_id, cve FROM machine_outdated WHERE software_id = ?")
+            .bind(&key)
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?;
     let mut kbs_of: HashMap<String, Vec<i64>> = HashMap::new();
     for (machine, kb) in missed {
         kbs_of.entry(machine).or_default().push(kb);
@@ -585,22 +594,25 @@ pub(crate) async fn software_distributions(
     for (kb, cve) in fixed {
         cves_of.entry(kb).or_default().push(cve);
     }
-    let mut versions: BTreeMap<String, (u64, BTreeSet<i64>)> = BTreeMap::new();
+    let mut outdated_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (machine, cve) in outdated {
+        outdated_of.entry(machine).or_default().push(cve);
+    }
+    let mut versions: BTreeMap<String, (u64, BTreeSet<i64>, BTreeSet<&String>)> = BTreeMap::new();
     for (machine, version) in machines {
         let entry = versions.entry(version).or_default();
         entry.0 += 1;
         entry
             .1
             .extend(kbs_of.get(&machine).into_iter().flatten().copied());
+        entry
+            .2
+            .extend(outdated_of.get(&machine).into_iter().flatten());
     }
     let rows = versions
         .into_iter()
-        .map(|(version, (installations, kbs))| {
-            let cves: BTreeSet<&String> = kbs
-                .iter()
-                .filter_map(|kb| cves_of.get(kb))
-                .flatten()
-                .collect();
+        .map(|(version, (installations, kbs, mut cves))| {
+            cves.extend(kbs.iter().filter_map(|kb| cves_of.get(kb)).flatten());
             VersionDistribution {
                 version,
                 installations,

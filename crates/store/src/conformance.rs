@@ -1024,6 +1024,25 @@ pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
             assert_eq!(on.len(), 1, "{cve}");
             assert_eq!(on[0].id, old_id);
         }
+        // The software's versions are its programs' (the OS build where none is stated).
+        let versions = store
+            .software_distributions(&chromium, ALL)
+            .await
+            .unwrap()
+            .unwrap();
+        let by_version: Vec<(&str, u64, u64)> = versions
+            .iter()
+            .map(|v| (v.version.as_str(), v.installations, v.vulnerabilities))
+            .collect();
+        assert!(
+            by_version.contains(&("120.0.2210.121", 1, expected.len() as u64)),
+            "{by_version:?}"
+        );
+        assert!(
+            by_version.contains(&("121.0.2277.98", 1, 0)),
+            "{by_version:?}"
+        );
+        assert_eq!(by_version.len(), 3, "{by_version:?}");
         // No KB stands for a version: the machine call lists none for Edge.
         let missing = store
             .missing_by_machine(&old_id, None)

@@ -297,12 +297,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         as_of: Option<Date>,
     ) -> impl Future<Output = Result<Vec<MissingKb>>> + Send;
 
-    /// The catalog slice an assessment of a machine with this OS reads: the products of its
-    /// OS family and every application product (an assessment selects among them by the
-    /// machine's application list).
+    /// The catalog slice an assessment of this machine reads: the products of its OS family
+    /// and the application products its program list can select (an explanation, or a
+    /// caller assessing the machine itself, reads what the stored answers read).
     fn catalog_slice(
         &self,
-        os: &kbgap_domain::OsInfo,
+        machine: &MachineInventory,
     ) -> impl Future<Output = Result<kbgap_engine::CatalogSlice>> + Send;
 
     /// Missing KBs across the fleet for one software, every machine of `groups` running it

@@ -63,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let kb: kbgap_domain::Kb = kb.parse()?;
         for (file, machine) in &machines {
             for (name, store) in [("WES-NG", &wesng_store), ("CVRF", &cvrf_store)] {
-                let slice = store.catalog_slice(&machine.os).await?;
+                let slice = store.catalog_slice(machine).await?;
                 for fix in slice.fixes.iter().filter(|f| f.kb == kb) {
                     println!(
                         "{file} {name} {kb} released {:?} | {} | {:?} | cves {} | supersedes {:?}",

@@ -158,7 +158,7 @@ async fn view<S: Store>(
         .into_iter()
         .map(|m| m.kb)
         .collect();
-    let slice = store.catalog_slice(&machine.os).await?;
+    let slice = store.catalog_slice(machine).await?;
     let mut rows: BTreeMap<Kb, BTreeSet<Row>> = BTreeMap::new();
     for fix in &slice.fixes {
         let mut supersedes = fix.supersedes.clone();

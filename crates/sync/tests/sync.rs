@@ -95,7 +95,7 @@ impl World {
         else {
             panic!("a systeminfo is a machine")
         };
-        let slice = self.store.catalog_slice(&machines[0].os).await.unwrap();
+        let slice = self.store.catalog_slice(&machines[0]).await.unwrap();
         let kbs: BTreeSet<_> = batch.updates.iter().map(|u| u.kb).collect();
         slice
             .fixes
