@@ -48,8 +48,9 @@
 //!   serviced by builds, not KBs, and MSRC names no build for it ("Click to Run"): these rows
 //!   make the machine run products that have nothing to miss. They are mapped anyway so that
 //!   a catalog that gains fix rows for them is used without a code change.
-//! - **Edge (Chromium), Visual Studio 2017 and later, Visual Studio Code** are serviced by
-//!   version: MSRC names the version that fixes each CVE, and the program's version
+//! - **Edge (Chromium), Visual Studio 2017 and later, Visual Studio Code, PowerShell 7, the
+//!   Remote Desktop client** are serviced by version: MSRC names the version that fixes each
+//!   CVE, and the program's version
 //!   ([`ProductSpec::installed`], [`InstalledSoftware::installed_versions`]) is compared
 //!   with it by the engine.
 //! - **.NET Framework** releases beyond the in-box one are components serviced with the OS
@@ -112,8 +113,8 @@ pub struct ApplicationRule {
     /// Rules of one family share bitness and track evidence per year.
     pub family: &'static str,
     pub kind: RuleKind,
-    /// Catalog product stems, with `{year}`, `{app}` and `{v}` from the program's name and
-    /// `{major}` the first number of its version.
+    /// Catalog product stems, with `{year}`, `{app}` and `{v}` from the program's name, and
+    /// `{major}` and `{minor}` the first and second numbers of its version.
     pub products: &'static [&'static str],
     pub arch: ArchFrom,
     /// Whether the program's version (`16.11.34114.132`) selects among "version 16.11"
@@ -625,6 +626,24 @@ pub static APPLICATION_RULES: &[ApplicationRule] = &[
         "Microsoft Visual Studio Code*",
         &["Visual Studio Code"],
     ),
+    // PowerShell 7 (the MSI's entry is "PowerShell 7-x64", older ones "PowerShell 7.4.1.0-x64"),
+    // one product per minor release.
+    products(
+        "powershell",
+        "PowerShell {v}-x64",
+        &["PowerShell {major}.{minor}"],
+    ),
+    products(
+        "powershell",
+        "PowerShell {v}-x86",
+        &["PowerShell {major}.{minor}"],
+    ),
+    // The Remote Desktop client (MSRDC, the MSI whose entry is "Remote Desktop").
+    products(
+        "remote_desktop_client",
+        "Remote Desktop",
+        &["Remote Desktop client for Windows Desktop"],
+    ),
     // Browsers and runtimes.
     products(
         "edge_chromium",
@@ -835,13 +854,9 @@ pub fn installed_software(machine: &MachineInventory) -> InstalledSoftware {
         } else {
             None
         };
-        let major = app
-            .version
-            .as_deref()
-            .and_then(numbers)
-            .and_then(|v| v.first().copied());
+        let program_version = app.version.as_deref().and_then(numbers);
         for stem in rule.products {
-            let Some(stem) = substitute(stem, captures, major) else {
+            let Some(stem) = substitute(stem, captures, program_version.as_deref()) else {
                 continue;
             };
             let spec = ProductSpec {
@@ -994,7 +1009,7 @@ pub fn is_application_product(name: &str) -> bool {
         .iter()
         .flat_map(|rule| rule.products.iter())
         .any(|stem| {
-            let pattern = stem.replace("{major}", "{n}");
+            let pattern = stem.replace("{major}", "{n}").replace("{minor}", "{n}");
             let mut found = false;
             match_prefix(&pattern, &name, &mut |end| {
                 let rest = &name[end..];
@@ -1037,13 +1052,15 @@ fn office_code_arch(app: &Application) -> Option<Arch> {
     }
 }
 
-fn substitute(stem: &str, captures: &Captures, major: Option<u32>) -> Option<String> {
+fn substitute(stem: &str, captures: &Captures, version: Option<&[u32]>) -> Option<String> {
     let mut out = stem.to_string();
+    let part = |i: usize| version.and_then(|v| v.get(i)).map(u32::to_string);
     for (token, value) in [
         ("{year}", captures.year.clone()),
         ("{app}", captures.app.clone()),
         ("{v}", captures.version.clone()),
-        ("{major}", major.map(|m| m.to_string())),
+        ("{major}", part(0)),
+        ("{minor}", part(1)),
     ] {
         if out.contains(token) {
             out = out.replace(token, &value?);

@@ -421,6 +421,13 @@ const CASES: &[(&str, &[&str])] = &[
         &["Microsoft Edge (Chromium-based) x64"],
     ),
     ("Microsoft Visual Studio Code", &["Visual Studio Code x64"]),
+    ("PowerShell 7-x64 @7.4.6.0", &["PowerShell 7.4 x64"]),
+    ("PowerShell 7.4.1.0-x64 @7.4.1.0", &["PowerShell 7.4 x64"]),
+    ("PowerShell 7-x86 @7.2.24.0", &["PowerShell 7.2 x64"]),
+    (
+        "Remote Desktop @1.2.5807.0",
+        &["Remote Desktop client for Windows Desktop x64"],
+    ),
     ("Microsoft Edge", &["Microsoft Edge (Chromium-based) x64"]),
     (
         "Microsoft Silverlight @5.1.50918.0",
@@ -441,6 +448,8 @@ const CASES: &[(&str, &[&str])] = &[
 const NOT_PRODUCTS: &[&str] = &[
     "Microsoft Edge Update",
     "Microsoft Edge WebView2 Runtime",
+    "PowerShell 7-preview-x64",
+    "Remote Desktop Connection Manager",
     "Microsoft SQL Server 2012 Native Client",
     "Microsoft SQL Server 2019 Setup (English)",
     "SQL Server 2019 Database Engine Services",
@@ -562,6 +571,9 @@ fn other_programs_are_not_products() {
 
 /// Real MSRC product names around the programs above (WES-NG definitions.zip, 2026-06-28).
 const CATALOG: &[&str] = &[
+    "PowerShell 7.2",
+    "PowerShell 7.4",
+    "Remote Desktop client for Windows Desktop",
     "Microsoft Office 2016 (32-bit edition)",
     "Microsoft Office 2016 (64-bit edition)",
     "Microsoft Office 2016",
