@@ -441,6 +441,22 @@ fn check_lists_applications_older_than_their_fixed_version() {
         before["outdatedApplications"][0]["fixedVersion"], "120.0.2210.144",
         "{before}"
     );
+    // The same from osquery's `programs` table (its `version` column).
+    let osquery = repo("crates/inventory/tests/agents/osquery-tables-10_22H2_x64_enterprise.json");
+    let out = sandbox.ok(&[
+        "check",
+        "--json",
+        "--catalog",
+        catalog,
+        osquery.to_str().unwrap(),
+    ]);
+    let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let edge = &line["outdatedApplications"][0];
+    assert_eq!(
+        edge["productName"], "Microsoft Edge (Chromium-based)",
+        "{line}"
+    );
+    assert_eq!(edge["installedVersion"], "120.0.2210.121");
     let table = sandbox.ok(&["check", "--catalog", catalog, &inventory]);
     assert!(table.contains("2 out-of-date applications"), "{table}");
     assert!(
