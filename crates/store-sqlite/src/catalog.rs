@@ -9,6 +9,7 @@ use kbgap_catalog::{Batch, ReleaseEvidence, classify_product, pick_release};
 use kbgap_domain::{Date, Kb, MachineInventory, ProductInfo, ProductKind, Version};
 use kbgap_engine::{CatalogSlice, Fix, UpdateMeta, VersionFix, software_rank};
 use kbgap_store::{CatalogSummary, Progress, Result, StoreError, cve_count};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::answers::Answers;
@@ -498,25 +499,16 @@ pub(crate) async fn cached_slice_for(
 /// The stored slices of these keys, merged in this order (in one query: an assessment
 /// reads a family and a handful of application groups); a key without a slice adds nothing.
 async fn stored_slices(conn: &mut SqliteConnection, keys: &[String]) -> Result<CatalogSlice> {
-    let mut found: HashMap<String, String> = HashMap::new();
-    for chunk in keys.chunks(IDS_PER_QUERY) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT os_family, slice FROM catalog_slices WHERE os_family IN (",
-        );
-        let mut list = query.separated(", ");
-        for key in chunk {
-            list.push_bind(key.as_str());
-        }
-        query.push(")");
-        for row in query
-            .build()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?
-        {
-            found.insert(row.get(0), row.get(1));
-        }
-    }
+    let found: HashMap<String, String> = rows_in(
+        conn,
+        "SELECT os_family, slice FROM catalog_slices WHERE os_family IN (",
+        keys,
+        "",
+    )
+    .await?
+    .into_iter()
+    .map(|row| (row.get(0), row.get(1)))
+    .collect();
     let mut slice = CatalogSlice::default();
     for key in keys {
         if let Some(json) = found.get(key) {
@@ -553,8 +545,38 @@ fn merge(mut base: CatalogSlice, other: CatalogSlice) -> CatalogSlice {
     base
 }
 
-/// Product ids per `IN (...)` list.
+/// Values per `IN (...)` list.
 const IDS_PER_QUERY: usize = 500;
+
+/// The rows of `select` (ending in `IN (`) for every value of `values`, the list bound in
+/// chunks of [`IDS_PER_QUERY`], each chunk's rows in the order `suffix` gives.
+async fn rows_in<T>(
+    conn: &mut SqliteConnection,
+    select: &str,
+    values: &[T],
+    suffix: &str,
+) -> Result<Vec<SqliteRow>>
+where
+    T: Clone + Send + for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + 'static,
+{
+    let mut rows = Vec::new();
+    for chunk in values.chunks(IDS_PER_QUERY) {
+        let mut query = QueryBuilder::<Sqlite>::new(select);
+        let mut list = query.separated(", ");
+        for value in chunk {
+            list.push_bind(value.clone());
+        }
+        query.push(") ").push(suffix);
+        rows.extend(
+            query
+                .build()
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_error)?,
+        );
+    }
+    Ok(rows)
+}
 
 /// The slice of these products: them, every fix row on them, and their KBs' metadata.
 async fn build_slice(
@@ -570,85 +592,61 @@ async fn build_slice(
         slice.products.push(infos[id].clone());
     }
     let mut kbs: BTreeSet<i64> = BTreeSet::new();
-    for chunk in ids.chunks(IDS_PER_QUERY) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT kb, product_id, sub_type, fixed_builds, supersedes, cves, severity
-             FROM fixes WHERE product_id IN (",
-        );
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(") ORDER BY rowid");
-        for row in query
-            .build()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?
-        {
-            kbs.insert(row.get(0));
-            slice.fixes.push(Fix {
-                kb: kb_of(row.get(0))?,
-                product: index[&row.get::<i64, _>(1)],
-                sub_type: row.get(2),
-                fixed_builds: split_lines(row.get(3)),
-                supersedes: split_kbs(row.get(4)),
-                cves: split_ids(row.get(5)),
-                severity: row.get(6),
-            });
-        }
+    for row in rows_in(
+        conn,
+        "SELECT kb, product_id, sub_type, fixed_builds, supersedes, cves, severity
+         FROM fixes WHERE product_id IN (",
+        &ids,
+        "ORDER BY rowid",
+    )
+    .await?
+    {
+        kbs.insert(row.get(0));
+        slice.fixes.push(Fix {
+            kb: kb_of(row.get(0))?,
+            product: index[&row.get::<i64, _>(1)],
+            sub_type: row.get(2),
+            fixed_builds: split_lines(row.get(3)),
+            supersedes: split_kbs(row.get(4)),
+            cves: split_ids(row.get(5)),
+            severity: row.get(6),
+        });
     }
-    for chunk in ids.chunks(IDS_PER_QUERY) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT product_id, cve, fixed_versions, severity, release_date
-             FROM version_fixes WHERE product_id IN (",
-        );
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(") ORDER BY rowid");
-        for row in query
-            .build()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?
-        {
-            slice.version_fixes.push(VersionFix {
-                product: index[&row.get::<i64, _>(0)],
-                cve: row.get(1),
-                fixed_versions: versions_of(row.get(2))?,
-                severity: row.get(3),
-                release_date: date_of(row.get(4), "version_fixes")?,
-            });
-        }
+    for row in rows_in(
+        conn,
+        "SELECT product_id, cve, fixed_versions, severity, release_date
+         FROM version_fixes WHERE product_id IN (",
+        &ids,
+        "ORDER BY rowid",
+    )
+    .await?
+    {
+        slice.version_fixes.push(VersionFix {
+            product: index[&row.get::<i64, _>(0)],
+            cve: row.get(1),
+            fixed_versions: versions_of(row.get(2))?,
+            severity: row.get(3),
+            release_date: date_of(row.get(4), "version_fixes")?,
+        });
     }
     let kbs: Vec<i64> = kbs.into_iter().collect();
-    for chunk in kbs.chunks(IDS_PER_QUERY) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT kb, release_date, title, os_build FROM kb_summary WHERE kb IN (",
+    for row in rows_in(
+        conn,
+        "SELECT kb, release_date, title, os_build FROM kb_summary WHERE kb IN (",
+        &kbs,
+        "",
+    )
+    .await?
+    {
+        let os_build: Option<i64> = row.get(3);
+        slice.updates.insert(
+            kb_of(row.get(0))?,
+            UpdateMeta {
+                release_date: date_of(row.get(1), "kb_summary")?,
+                title: row.get(2),
+                os_build: os_build.and_then(|b| u32::try_from(b).ok()),
+            },
         );
-        let mut list = query.separated(", ");
-        for kb in chunk {
-            list.push_bind(*kb);
-        }
-        query.push(")");
-        for row in query
-            .build()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?
-        {
-            let os_build: Option<i64> = row.get(3);
-            slice.updates.insert(
-                kb_of(row.get(0))?,
-                UpdateMeta {
-                    release_date: date_of(row.get(1), "kb_summary")?,
-                    title: row.get(2),
-                    os_build: os_build.and_then(|b| u32::try_from(b).ok()),
-                },
-            );
-        }
     }
     Ok(slice)
 }
