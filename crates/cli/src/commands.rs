@@ -156,13 +156,16 @@ pub async fn ingest(store: &SqliteStore, args: &IngestArgs) -> anyhow::Result<()
     Ok(())
 }
 
-async fn check(store: &SqliteStore, args: &CheckArgs) -> anyhow::Result<()> {
-    let as_of = args
-        .as_of
-        .as_deref()
+/// The `--as-of` date, if given.
+fn as_of_date(text: &Option<String>) -> anyhow::Result<Option<kbgap_domain::Date>> {
+    text.as_deref()
         .map(str::parse)
         .transpose()
-        .context("--as-of")?;
+        .context("--as-of")
+}
+
+async fn check(store: &SqliteStore, args: &CheckArgs) -> anyhow::Result<()> {
+    let as_of = as_of_date(&args.as_of)?;
     for (inventory, source) in files::read_inventories(&args.paths, args.one_machine)? {
         let rows = store.missing_for(&inventory, as_of).await?;
         let outdated = outdated_applications(store, &inventory, as_of).await?;
@@ -262,12 +265,7 @@ fn print_outdated(rows: &[OutdatedApplication]) {
 }
 
 async fn explain(store: &SqliteStore, args: &ExplainArgs) -> anyhow::Result<()> {
-    let as_of = args
-        .as_of
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .context("--as-of")?;
+    let as_of = as_of_date(&args.as_of)?;
     let kb: kbgap_domain::Kb = args
         .kb
         .parse()
@@ -360,12 +358,7 @@ pub fn public_url(configured: &Option<String>, listen: Option<&str>) -> String {
 }
 
 async fn missing(store: &SqliteStore, args: &MissingArgs, base: &str) -> anyhow::Result<()> {
-    let as_of = args
-        .as_of
-        .as_deref()
-        .map(|d| d.parse())
-        .transpose()
-        .context("--as-of")?;
+    let as_of = as_of_date(&args.as_of)?;
     // For a machine, its out-of-date applications follow the table (text output only: the
     // JSON is the API's getmissingkbs body).
     let mut outdated = Vec::new();

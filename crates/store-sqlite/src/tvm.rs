@@ -309,17 +309,8 @@ pub(crate) async fn exposure(pool: &SqlitePool, groups: Option<&[String]>) -> Re
         .map_err(db_error)?;
     for (cve, machines) in outdated {
         let machines = if exposed.contains_key(&cve) {
-            let mut union = QueryBuilder::<Sqlite>::new(
-                "SELECT COUNT(*) FROM (SELECT mm.machine_id FROM kb_software_cves c
-                 JOIN machine_missing mm ON mm.software_id = c.software_id AND mm.kb = c.kb
-                 WHERE c.cve = ",
-            );
-            union.push_bind(cve.as_str());
-            push_scope(&mut union, "mm", groups);
-            union
-                .push(" UNION SELECT mo.machine_id FROM machine_outdated mo WHERE mo.cve = ")
-                .push_bind(cve.as_str());
-            push_scope(&mut union, "mo", groups);
+            let mut union = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM (");
+            push_machines_with(&mut union, &cve, groups);
             union.push(")");
             union
                 .build_query_scalar::<i64>()
@@ -332,6 +323,23 @@ pub(crate) async fn exposure(pool: &SqlitePool, groups: Option<&[String]>) -> Re
         exposed.insert(cve, machines as u64);
     }
     Ok(exposed)
+}
+
+/// `SELECT machine_id ...`: the machines of `groups` (`None`: every machine) with `cve` open,
+/// through a missing KB or an out-of-date version.
+fn push_machines_with(builder: &mut QueryBuilder<Sqlite>, cve: &str, groups: Option<&[String]>) {
+    builder
+        .push(
+            "SELECT mm.machine_id FROM kb_software_cves c
+             JOIN machine_missing mm ON mm.software_id = c.software_id AND mm.kb = c.kb
+             WHERE c.cve = ",
+        )
+        .push_bind(cve.to_string());
+    push_scope(builder, "mm", groups);
+    builder
+        .push(" UNION SELECT mo.machine_id FROM machine_outdated mo WHERE mo.cve = ")
+        .push_bind(cve.to_string());
+    push_scope(builder, "mo", groups);
 }
 
 /// Vulnerability rows; a condition follows.
@@ -507,18 +515,9 @@ pub(crate) async fn vulnerability_machines(
     if !exists(pool, "SELECT 1 FROM vulnerabilities WHERE id = ?", &cve).await? {
         return Ok(None);
     }
-    let ids = |builder: &mut QueryBuilder<Sqlite>| {
-        builder
-            .push(
-                "SELECT mm.machine_id FROM kb_software_cves c
-                 JOIN machine_missing mm ON mm.software_id = c.software_id AND mm.kb = c.kb
-                 WHERE c.cve = ",
-            )
-            .push_bind(cve.clone())
-            .push(" UNION SELECT mo.machine_id FROM machine_outdated mo WHERE mo.cve = ")
-            .push_bind(cve.clone());
-    };
-    machines_in(pool, ids).await.map(Some)
+    machines_in(pool, |builder| push_machines_with(builder, &cve, None))
+        .await
+        .map(Some)
 }
 
 pub(crate) async fn software_machines(

@@ -7,7 +7,7 @@ mod support;
 use kbgap_store::{ListQuery, MACHINE_FIELDS, Store, odata};
 use kbgap_store_sqlite::SqliteStore;
 use sqlx::Connection;
-use support::{TempDir, demo_fleet, schema_version};
+use support::{TempDir, demo_fleet, insert_machine, schema_version};
 
 #[tokio::test]
 async fn version_4_databases_get_the_device_group_column_filled() {
@@ -19,22 +19,7 @@ async fn version_4_databases_get_the_device_group_column_filled() {
     {
         let mut conn = schema_version(&path, 4).await;
         for m in &machines {
-            sqlx::query(
-                "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen,
-                                       version, os_build, os_architecture)
-                 VALUES (?, ?, ?, ?, ?, 'old', '2020-03-01T00:00:00Z', ?, ?, ?)",
-            )
-            .bind(m.id().as_str())
-            .bind(&m.host)
-            .bind(m.host.to_lowercase())
-            .bind(m.os.family.defender_platform())
-            .bind(serde_json::to_string(m).unwrap())
-            .bind(m.os.defender_version())
-            .bind(i64::from(m.os.build))
-            .bind(m.os.arch.defender_architecture())
-            .execute(&mut conn)
-            .await
-            .unwrap();
+            insert_machine(&mut conn, m, 4).await;
         }
         conn.close().await.unwrap();
     }

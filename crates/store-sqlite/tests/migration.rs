@@ -6,7 +6,7 @@ mod support;
 use kbgap_store::{ListQuery, MACHINE_FIELDS, Store, odata};
 use kbgap_store_sqlite::SqliteStore;
 use sqlx::Connection;
-use support::{TempDir, demo_fleet, schema_version};
+use support::{TempDir, demo_fleet, insert_machine, schema_version};
 
 #[tokio::test]
 async fn version_1_databases_get_the_property_columns_filled() {
@@ -16,18 +16,7 @@ async fn version_1_databases_get_the_property_columns_filled() {
     {
         let mut conn = schema_version(&path, 1).await;
         for m in &machines {
-            sqlx::query(
-                "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen)
-                 VALUES (?, ?, ?, ?, ?, 'old', '2020-03-01T00:00:00Z')",
-            )
-            .bind(m.id().as_str())
-            .bind(&m.host)
-            .bind(m.host.to_lowercase())
-            .bind(m.os.family.defender_platform())
-            .bind(serde_json::to_string(m).unwrap())
-            .execute(&mut conn)
-            .await
-            .unwrap();
+            insert_machine(&mut conn, m, 1).await;
         }
         conn.close().await.unwrap();
     }

@@ -8,7 +8,7 @@ use kbgap_domain::Application;
 use kbgap_store::{DeviceGroups, Store};
 use kbgap_store_sqlite::SqliteStore;
 use sqlx::Connection;
-use support::{TempDir, demo_fleet, schema_version};
+use support::{TempDir, demo_fleet, insert_machine, schema_version};
 
 #[tokio::test]
 async fn version_5_databases_gain_version_fixes_at_the_next_import() {
@@ -21,22 +21,7 @@ async fn version_5_databases_gain_version_fixes_at_the_next_import() {
     });
     {
         let mut conn = schema_version(&path, 5).await;
-        sqlx::query(
-            "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen,
-                                   version, os_build, os_architecture)
-             VALUES (?, ?, ?, ?, ?, 'old', '2024-01-01T00:00:00Z', ?, ?, ?)",
-        )
-        .bind(machine.id().as_str())
-        .bind(&machine.host)
-        .bind(machine.host.to_lowercase())
-        .bind(machine.os.family.defender_platform())
-        .bind(serde_json::to_string(&machine).unwrap())
-        .bind(machine.os.defender_version())
-        .bind(i64::from(machine.os.build))
-        .bind(machine.os.arch.defender_architecture())
-        .execute(&mut conn)
-        .await
-        .unwrap();
+        insert_machine(&mut conn, &machine, 5).await;
         conn.close().await.unwrap();
     }
     let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))

@@ -70,3 +70,33 @@ pub fn demo_fleet() -> Vec<MachineInventory> {
         other => panic!("{other:?}"),
     }
 }
+
+/// Stores `machine` as a kbgap of schema `version` did (1: no property columns; 2 and later:
+/// `version`, `os_build`, `os_architecture`), last seen on 2020-03-01, with no assessment.
+pub async fn insert_machine(
+    conn: &mut SqliteConnection,
+    machine: &MachineInventory,
+    version: usize,
+) {
+    let sql = if version >= 2 {
+        "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen,
+                               version, os_build, os_architecture)
+         VALUES (?, ?, ?, ?, ?, 'old', '2020-03-01T00:00:00Z', ?, ?, ?)"
+    } else {
+        "INSERT INTO machines (id, host, host_lower, os_platform, inventory, source, last_seen)
+         VALUES (?, ?, ?, ?, ?, 'old', '2020-03-01T00:00:00Z')"
+    };
+    let mut query = sqlx::query(sql)
+        .bind(machine.id().as_str().to_string())
+        .bind(machine.host.clone())
+        .bind(machine.host.to_lowercase())
+        .bind(machine.os.family.defender_platform())
+        .bind(serde_json::to_string(machine).unwrap());
+    if version >= 2 {
+        query = query
+            .bind(machine.os.defender_version())
+            .bind(i64::from(machine.os.build))
+            .bind(machine.os.arch.defender_architecture());
+    }
+    query.execute(conn).await.unwrap();
+}
