@@ -268,7 +268,7 @@ pub(crate) async fn exposure(pool: &SqlitePool, groups: Option<&[String]>) -> Re
     let mut exposed = Exposed::new();
     for (pairs, cves) in cves_of {
         let machines = match pairs.len() {
-            1 => counts[pairs.first().expect("one pair")],
+            1 => counts[pairs.first().expect("one pair")] as u64,
             _ => {
                 let mut union = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM (");
                 for (i, (software, kb)) in pairs.iter().enumerate() {
@@ -285,14 +285,10 @@ pub(crate) async fn exposure(pool: &SqlitePool, groups: Option<&[String]>) -> Re
                     push_scope(&mut union, "mm", groups);
                 }
                 union.push(")");
-                union
-                    .build_query_scalar::<i64>()
-                    .fetch_one(pool)
-                    .await
-                    .map_err(db_error)?
+                fetch_count(union, pool).await?
             }
         };
-        exposed.extend(cves.into_iter().map(|cve| (cve, machines as u64)));
+        exposed.extend(cves.into_iter().map(|cve| (cve, machines)));
     }
     // CVEs open because a product serviced by version is out of date: counted per CVE on
     // its index; a CVE also open through a missing KB (none in MSRC's data so far) takes
@@ -312,15 +308,11 @@ pub(crate) async fn exposure(pool: &SqlitePool, groups: Option<&[String]>) -> Re
             let mut union = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM (");
             push_machines_with(&mut union, &cve, groups);
             union.push(")");
-            union
-                .build_query_scalar::<i64>()
-                .fetch_one(pool)
-                .await
-                .map_err(db_error)?
+            fetch_count(union, pool).await?
         } else {
-            machines
+            machines as u64
         };
-        exposed.insert(cve, machines as u64);
+        exposed.insert(cve, machines);
     }
     Ok(exposed)
 }
