@@ -144,9 +144,42 @@ mod tests {
         assert!(v("121.0.2277.83") > v("120.0.2210.160"));
         assert!(v("17.10.1") > v("17.8.5"));
         assert_eq!(v("17.8"), v("17.8.0"));
+        let set: std::collections::HashSet<Version> = [v("17.8"), v("17.8.0")].into();
+        assert_eq!(set.len(), 1, "equal versions are one key");
         assert!(v("17.8.0.1") > v("17.8"));
         assert_eq!(v(" 16.11.34 ").to_string(), "16.11.34");
         assert_eq!(v("120.0.2210.133").major(), 120);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn display_round_trips_and_order_is_numeric(
+            a in proptest::collection::vec(0u64..100_000, 2..6),
+            b in proptest::collection::vec(0u64..100_000, 2..6),
+        ) {
+            let text = |parts: &[u64]| parts.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+            let (va, vb): (Version, Version) = (text(&a).parse().unwrap(), text(&b).parse().unwrap());
+            proptest::prop_assert_eq!(va.to_string().parse::<Version>().unwrap(), va.clone());
+            // Missing parts count as 0, then the parts compare as numbers.
+            let len = a.len().max(b.len());
+            let pad = |p: &[u64]| (0..len).map(|i| p.get(i).copied().unwrap_or(0)).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(va.cmp(&vb), pad(&a).cmp(&pad(&b)));
+            // Equal versions hash alike (17.8 and 17.8.0 are one key).
+            if va == vb {
+                let hash = |v: &Version| {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    v.hash(&mut h);
+                    h.finish()
+                };
+                proptest::prop_assert_eq!(hash(&va), hash(&vb));
+            }
+        }
+
+        #[test]
+        fn parsing_never_panics(s in "\\PC*") {
+            let _ = s.parse::<Version>();
+        }
     }
 
     #[test]
