@@ -43,8 +43,10 @@ fuzz_target!(|bytes: &[u8]| {
         },
         installed_kbs: Default::default(),
         applications,
+        device_group: None,
     };
     let installed = installed_software(&machine);
     let _ = installed.select(&products);
+    let _ = installed.installed_versions(&products);
     let _ = installed.groups();
 });
