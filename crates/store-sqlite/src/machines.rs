@@ -1,6 +1,6 @@
 //! Machines, their materialized assessments, and the fleet queries over them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kbgap_domain::{Date, Kb, MachineId, MachineInventory, OsFamily, SoftwareId};
 use kbgap_engine::{AssessOptions, Assessment, CatalogSlice, assess};
@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::answers::Answers;
 use crate::catalog::{application_keys, cached_slice_for, date_of, kb_of, slice_for, timestamp};
-use crate::codec::split_ids;
+use crate::codec::{join_ids, split_ids};
 use crate::db_error;
 use crate::filter::{machine_column, push_where, software_column};
 
@@ -89,30 +89,49 @@ async fn write_assessments(
         .await
         .map_err(db_error)?;
     }
-    let outdated: Vec<(&MachineId, &SoftwareId, &String)> = assessed
-        .iter()
-        .flat_map(|(id, a)| {
-            a.outdated.iter().flat_map(move |o| {
-                o.open_vulnerabilities
-                    .iter()
-                    .map(move |cve| (id, &o.software, cve))
-            })
-        })
-        .collect();
+    // Per machine and out-of-date software, the set of CVEs open (the union over its
+    // products of that software), stored once per distinct set.
+    let mut open: BTreeMap<(&MachineId, &SoftwareId), BTreeSet<&String>> = BTreeMap::new();
+    for (id, a) in assessed {
+        for o in &a.outdated {
+            open.entry((id, &o.software))
+                .or_default()
+                .extend(&o.open_vulnerabilities);
+        }
+    }
+    let mut sets: HashMap<(&SoftwareId, String), i64> = HashMap::new();
+    let mut outdated: Vec<(&MachineId, &SoftwareId, i64)> = Vec::with_capacity(open.len());
+    for ((id, software), cves) in open {
+        let key = join_ids(cves.iter().copied());
+        let set = match sets.get(&(software, key.clone())) {
+            Some(&set) => set,
+            None => {
+                let set = outdated_set(conn, software, &key, &cves).await?;
+                sets.insert((software, key), set);
+                set
+            }
+        };
+        outdated.push((id, software, set));
+    }
     for chunk in outdated.chunks(CHUNK) {
         QueryBuilder::<Sqlite>::new(
-            "INSERT OR IGNORE INTO machine_outdated (machine_id, software_id, cve) ",
+            "INSERT INTO machine_outdated (machine_id, software_id, set_id) ",
         )
-        .push_values(chunk, |mut row, (id, s, cve)| {
+        .push_values(chunk, |mut row, (id, s, set)| {
             row.push_bind(id.as_str())
                 .push_bind(s.to_string())
-                .push_bind(cve.as_str());
+                .push_bind(*set);
         })
         .build()
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     }
+    // Sets that no machine names any more (a machine updated, removed or reassessed).
+    sqlx::query("DELETE FROM outdated_sets WHERE id NOT IN (SELECT set_id FROM machine_outdated)")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
     for chunk in missing.chunks(CHUNK) {
         QueryBuilder::<Sqlite>::new("INSERT INTO machine_missing (machine_id, kb, software_id) ")
             .push_values(chunk, |mut row, (id, kb, s)| {
@@ -126,6 +145,46 @@ async fn write_assessments(
             .map_err(db_error)?;
     }
     Ok(())
+}
+
+/// The id of the stored set of `cves` (space-separated in `key`) open for `software`,
+/// stored now if no machine had it yet.
+async fn outdated_set(
+    conn: &mut SqliteConnection,
+    software: &SoftwareId,
+    key: &str,
+    cves: &BTreeSet<&String>,
+) -> Result<i64> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM outdated_sets WHERE software_id = ? AND cves = ?")
+            .bind(software.to_string())
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO outdated_sets (software_id, cves) VALUES (?, ?) RETURNING id",
+    )
+    .bind(software.to_string())
+    .bind(key)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let cves: Vec<&String> = cves.iter().copied().collect();
+    for chunk in cves.chunks(CHUNK) {
+        QueryBuilder::<Sqlite>::new("INSERT INTO outdated_set_cves (set_id, cve) ")
+            .push_values(chunk, |mut row, cve| {
+                row.push_bind(id).push_bind(cve.as_str());
+            })
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(id)
 }
 
 pub(crate) async fn ingest(
@@ -392,15 +451,11 @@ pub(crate) async fn software(
         ("machine_missing", "mm"),
         groups,
     );
+    // A machine has one machine_outdated row per software: its count is the machines'.
     builder.push(" + ");
-    push_software_rows(
-        &mut builder,
-        "COUNT(DISTINCT mo.machine_id)",
-        ("machine_outdated", "mo"),
-        groups,
-    );
+    push_software_rows(&mut builder, "COUNT(*)", ("machine_outdated", "mo"), groups);
     builder.push(
-        " - (SELECT COUNT(DISTINCT mo.machine_id) FROM machine_outdated mo
+        " - (SELECT COUNT(*) FROM machine_outdated mo
             WHERE mo.software_id = s.id AND EXISTS (SELECT 1 FROM machine_missing x
             WHERE x.machine_id = mo.machine_id AND x.software_id = s.id)",
     );
@@ -411,8 +466,13 @@ pub(crate) async fn software(
             WHERE c.software_id = s.id AND c.kb IN ",
     );
     push_software_rows(&mut builder, "mm.kb", ("machine_missing", "mm"), groups);
-    builder.push(" UNION SELECT mo.cve FROM machine_outdated mo WHERE mo.software_id = s.id");
-    push_scope(&mut builder, "mo", groups);
+    builder.push(" UNION SELECT sc.cve FROM outdated_set_cves sc WHERE sc.set_id IN ");
+    push_software_rows(
+        &mut builder,
+        "mo.set_id",
+        ("machine_outdated", "mo"),
+        groups,
+    );
     builder.push(")) FROM software s WHERE 1 = 1");
     if installed_only {
         push_installed(&mut builder, groups);

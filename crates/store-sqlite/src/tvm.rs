@@ -4,8 +4,11 @@
 //!
 //! A machine has a vulnerability open when it misses a KB that fixes it for one of its
 //! software: `machine_missing` (machine, KB, software) joined to `kb_software_cves` (KB,
-//! software, CVE). Both are materialized, so every answer here is a join over indexes and the
-//! counts agree with the getmissingkbs answers by construction.
+//! software, CVE); or when it runs a product serviced by version older than the version
+//! that fixes it: `machine_outdated` (machine, software, set) joined to `outdated_set_cves`
+//! (set, CVE), one set per distinct list of open CVEs. All are materialized, so every answer
+//! here is a join over indexes and the counts agree with the getmissingkbs answers and the
+//! out-of-date lists by construction.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -290,27 +293,43 @@ pub(crate) async fn exposure(pool: &SqlitePool, groups: Option<&[String]>) -> Re
         };
         exposed.extend(cves.into_iter().map(|cve| (cve, machines)));
     }
-    // CVEs open because a product serviced by version is out of date: counted per CVE on
-    // its index; a CVE also open through a missing KB (none in MSRC's data so far) takes
-    // the union of both machine sets.
-    let mut by_version = QueryBuilder::<Sqlite>::new(
-        "SELECT mo.cve, COUNT(DISTINCT mo.machine_id) FROM machine_outdated mo WHERE 1 = 1",
+    // CVEs open because a product serviced by version is out of date. A machine names one
+    // set per software, so the machines of the sets of one software that hold a CVE are
+    // distinct and their counts add up; a CVE held by sets of several software, or also open
+    // through a missing KB (none in MSRC's data so far), takes the union of the machines.
+    let mut per_set = QueryBuilder::<Sqlite>::new(
+        "SELECT mo.set_id, mo.software_id, COUNT(*) FROM machine_outdated mo WHERE 1 = 1",
     );
-    push_scope(&mut by_version, "mo", groups);
-    by_version.push(" GROUP BY mo.cve");
-    let outdated: Vec<(String, i64)> = by_version
-        .build_query_as()
+    push_scope(&mut per_set, "mo", groups);
+    per_set.push(" GROUP BY mo.set_id, mo.software_id");
+    let sets: HashMap<i64, (String, i64)> = per_set
+        .build_query_as::<(i64, String, i64)>()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(|(set, software, machines)| (set, (software, machines)))
+        .collect();
+    let members: Vec<(i64, String)> = sqlx::query_as("SELECT set_id, cve FROM outdated_set_cves")
         .fetch_all(pool)
         .await
         .map_err(db_error)?;
-    for (cve, machines) in outdated {
-        let machines = if exposed.contains_key(&cve) {
+    let mut by_cve: BTreeMap<String, (BTreeSet<&str>, u64)> = BTreeMap::new();
+    for (set, cve) in &members {
+        if let Some((software, machines)) = sets.get(set) {
+            let entry = by_cve.entry(cve.clone()).or_default();
+            entry.0.insert(software);
+            entry.1 += *machines as u64;
+        }
+    }
+    for (cve, (software, machines)) in by_cve {
+        let machines = if software.len() > 1 || exposed.contains_key(&cve) {
             let mut union = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM (");
             push_machines_with(&mut union, &cve, groups);
             union.push(")");
             fetch_count(union, pool).await?
         } else {
-            machines as u64
+            machines
         };
         exposed.insert(cve, machines);
     }
@@ -329,7 +348,10 @@ fn push_machines_with(builder: &mut QueryBuilder<Sqlite>, cve: &str, groups: Opt
         .push_bind(cve.to_string());
     push_scope(builder, "mm", groups);
     builder
-        .push(" UNION SELECT mo.machine_id FROM machine_outdated mo WHERE mo.cve = ")
+        .push(
+            " UNION SELECT mo.machine_id FROM outdated_set_cves sc
+             JOIN machine_outdated mo ON mo.set_id = sc.set_id WHERE sc.cve = ",
+        )
         .push_bind(cve.to_string());
     push_scope(builder, "mo", groups);
 }
@@ -441,9 +463,13 @@ pub(crate) async fn software_vulnerabilities(
         builder.push_bind(key.clone());
         push_scope(builder, "x", groups);
         builder.push(") mm ON c.kb = mm.kb AND c.software_id = mm.software_id");
-        builder.push(" UNION SELECT mo.cve FROM machine_outdated mo WHERE mo.software_id = ");
+        builder.push(
+            " UNION SELECT sc.cve FROM outdated_set_cves sc
+             JOIN (SELECT DISTINCT mo.set_id FROM machine_outdated mo WHERE mo.software_id = ",
+        );
         builder.push_bind(key.clone());
         push_scope(builder, "mo", groups);
+        builder.push(") o ON sc.set_id = o.set_id");
     };
     vulnerabilities_in(pool, cves, exposed).await.map(Some)
 }
@@ -464,7 +490,10 @@ pub(crate) async fn machine_vulnerabilities(
                  WHERE mm.machine_id = ",
             )
             .push_bind(id.to_string())
-            .push(" UNION SELECT mo.cve FROM machine_outdated mo WHERE mo.machine_id = ")
+            .push(
+                " UNION SELECT sc.cve FROM machine_outdated mo
+                 JOIN outdated_set_cves sc ON sc.set_id = mo.set_id WHERE mo.machine_id = ",
+            )
             .push_bind(id.to_string());
     };
     vulnerabilities_in(pool, cves, exposed).await.map(Some)
@@ -571,12 +600,14 @@ pub(crate) async fn software_distributions(
             .await
             .map_err(db_error)?;
     // And the CVEs open on each machine because the software is out of date.
-    let outdated: Vec<(String, String)> =
-        sqlx::query_as("SELECT machine_id, cve FROM machine_outdated WHERE software_id = ?")
-            .bind(&key)
-            .fetch_all(pool)
-            .await
-            .map_err(db_error)?;
+    let outdated: Vec<(String, String)> = sqlx::query_as(
+        "SELECT mo.machine_id, sc.cve FROM machine_outdated mo
+         JOIN outdated_set_cves sc ON sc.set_id = mo.set_id WHERE mo.software_id = ?",
+    )
+    .bind(&key)
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
     let mut kbs_of: HashMap<String, Vec<i64>> = HashMap::new();
     for (machine, kb) in missed {
         kbs_of.entry(machine).or_default().push(kb);

@@ -948,22 +948,26 @@ pub async fn tvm_relations_agree_with_the_missing_kbs<S: Store>(store: S) {
 
 /// Edge (Chromium) is serviced by version: a machine whose Edge is older than the version
 /// that fixes a CVE has it open, in every TVM relation, and misses no KB for it. Real MSRC
-/// data (January 2024) and the demo fleet's Windows 10 machines with Edge added.
+/// data (January 2024) and the demo fleet's Windows 10 machines with Edge added: two on one
+/// version (they share their open CVEs), one older, one current, one of unknown version.
 pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
     let catalog = kbgap_catalog::read_path(repo(
         "crates/catalog/tests/data/cvrf-2024-Jan.p0w3rsh3ll.xml.zst",
     ))
     .expect("fixture parses");
-    let stable = "Microsoft Edge (Chromium-based)";
-    let installed: kbgap_domain::Version = "120.0.2210.121".parse().unwrap();
-    // What the document says is open at that version, read from the parsed batch.
-    let expected: std::collections::BTreeSet<String> = catalog
-        .iter()
-        .flat_map(|b| &b.version_fixes)
-        .filter(|f| f.product == stable && f.fixed_versions.iter().all(|v| *v > installed))
-        .map(|f| f.cve.clone())
-        .collect();
-    assert!(expected.len() > 10, "{expected:?}");
+    // What the document says is open at a version, read from the parsed batch.
+    let open_at = |version: &str| -> std::collections::BTreeSet<String> {
+        let installed: kbgap_domain::Version = version.parse().unwrap();
+        catalog
+            .iter()
+            .flat_map(|b| &b.version_fixes)
+            .filter(|f| f.product == "Microsoft Edge (Chromium-based)")
+            .filter(|f| f.fixed_versions.iter().all(|v| *v > installed))
+            .map(|f| f.cve.clone())
+            .collect()
+    };
+    let (at_121, at_100) = (open_at("120.0.2210.121"), open_at("120.0.2210.100"));
+    assert!(at_121.len() > 10 && at_100.is_superset(&at_121) && at_100.len() > at_121.len());
     let summary = store
         .import_catalog(catalog.clone(), &|_| {})
         .await
@@ -981,18 +985,21 @@ pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
         (machine, source)
     };
     let mut fleet = fleet().into_iter();
-    let first = fleet.next().unwrap();
-    let old = with_edge(first.clone(), Some("120.0.2210.121"));
-    let current = with_edge(fleet.next().unwrap(), Some("121.0.2277.98"));
-    let unknown = with_edge(fleet.next().unwrap(), None);
-    let old_id = old.0.id();
-    store
-        .ingest(vec![old.clone(), current, unknown])
-        .await
-        .unwrap();
+    let plain: Vec<(MachineInventory, String)> = (0..5).map(|_| fleet.next().unwrap()).collect();
+    let old: Vec<(MachineInventory, String)> =
+        ["120.0.2210.121", "120.0.2210.121", "120.0.2210.100"]
+            .iter()
+            .zip(&plain)
+            .map(|(version, machine)| with_edge(machine.clone(), Some(version)))
+            .collect();
+    let ids: Vec<MachineId> = old.iter().map(|(m, _)| m.id()).collect();
+    let mut all = old.clone();
+    all.push(with_edge(plain[3].clone(), Some("121.0.2277.98")));
+    all.push(with_edge(plain[4].clone(), None));
+    store.ingest(all).await.unwrap();
 
     let chromium = SoftwareId::parse("microsoft-_-edge_chromium-based").unwrap();
-    let ids = |rows: Vec<crate::VulnerabilityRecord>| -> std::collections::BTreeSet<String> {
+    let cves = |rows: Vec<crate::VulnerabilityRecord>| -> std::collections::BTreeSet<String> {
         rows.into_iter().map(|v| v.id).collect()
     };
     for _ in 0..2 {
@@ -1001,13 +1008,15 @@ pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
             .await
             .unwrap()
             .expect("Edge (Chromium) is known");
-        assert_eq!(ids(open), expected);
-        let on_machine = store
-            .machine_vulnerabilities(&old_id, ALL)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(ids(on_machine).is_superset(&expected));
+        assert_eq!(cves(open), at_100);
+        for (id, want) in ids.iter().zip([&at_121, &at_121, &at_100]) {
+            let on_machine = store
+                .machine_vulnerabilities(id, ALL)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(cves(on_machine).is_superset(want));
+        }
         let software = store.software(&chromium, ALL).await.unwrap().unwrap();
         assert_eq!(
             (
@@ -1015,14 +1024,15 @@ pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
                 software.exposed_machines,
                 software.weaknesses
             ),
-            (3, 1, expected.len() as u64)
+            (5, 3, at_100.len() as u64)
         );
-        for cve in &expected {
+        for cve in &at_100 {
+            let machines = if at_121.contains(cve) { 3 } else { 1 };
             let record = store.vulnerability(cve, ALL).await.unwrap().unwrap();
-            assert_eq!(record.exposed_machines, 1, "{cve}");
+            assert_eq!(record.exposed_machines, machines, "{cve}");
             let on = store.vulnerability_machines(cve).await.unwrap().unwrap();
-            assert_eq!(on.len(), 1, "{cve}");
-            assert_eq!(on[0].id, old_id);
+            assert_eq!(on.len() as u64, machines, "{cve}");
+            assert!(on.iter().all(|m| ids.contains(&m.id)), "{cve}");
         }
         // The software's versions are its programs' (the OS build where none is stated).
         let versions = store
@@ -1034,18 +1044,17 @@ pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
             .iter()
             .map(|v| (v.version.as_str(), v.installations, v.vulnerabilities))
             .collect();
-        assert!(
-            by_version.contains(&("120.0.2210.121", 1, expected.len() as u64)),
-            "{by_version:?}"
-        );
-        assert!(
-            by_version.contains(&("121.0.2277.98", 1, 0)),
-            "{by_version:?}"
-        );
-        assert_eq!(by_version.len(), 3, "{by_version:?}");
+        for row in [
+            ("120.0.2210.121", 2, at_121.len() as u64),
+            ("120.0.2210.100", 1, at_100.len() as u64),
+            ("121.0.2277.98", 1, 0),
+        ] {
+            assert!(by_version.contains(&row), "{row:?} in {by_version:?}");
+        }
+        assert_eq!(by_version.len(), 4, "{by_version:?}");
         // No KB stands for a version: the machine call lists none for Edge.
         let missing = store
-            .missing_by_machine(&old_id, None)
+            .missing_by_machine(&ids[0], None)
             .await
             .unwrap()
             .unwrap();
@@ -1061,16 +1070,28 @@ pub async fn outdated_versions_open_vulnerabilities<S: Store>(store: S) {
             .unwrap();
     }
 
-    // Updated, the machine has none of them open any more.
-    store
-        .ingest(vec![with_edge(first, Some("121.0.2277.98"))])
-        .await
-        .unwrap();
+    // One of the two machines on 120.0.2210.121 updated: its CVEs are open on one machine
+    // fewer. All three updated: none is open.
+    let updated = |i: usize| with_edge(plain[i].clone(), Some("121.0.2277.98"));
+    store.ingest(vec![updated(0)]).await.unwrap();
+    for cve in &at_121 {
+        let record = store.vulnerability(cve, ALL).await.unwrap().unwrap();
+        assert_eq!(record.exposed_machines, 2, "{cve}");
+    }
+    store.ingest(vec![updated(1), updated(2)]).await.unwrap();
     let software = store.software(&chromium, ALL).await.unwrap().unwrap();
     assert_eq!((software.exposed_machines, software.weaknesses), (0, 0));
-    for cve in &expected {
+    for cve in &at_100 {
         let record = store.vulnerability(cve, ALL).await.unwrap().unwrap();
         assert_eq!(record.exposed_machines, 0, "{cve}");
+        assert!(
+            store
+                .vulnerability_machines(cve)
+                .await
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
