@@ -150,6 +150,8 @@ pub(crate) struct Evaluation<'a> {
     pub(crate) kinds: chains::Kinds,
     /// older → the newer KBs of this machine's products that supersede it.
     pub(crate) superseded_by: HashMap<Kb, Vec<Kb>>,
+    /// What the machine's program list makes it run (empty without one).
+    pub(crate) programs: kbgap_catalog::applications::InstalledSoftware,
     /// Installed KBs: the inventory's, and the updates its application list names (Office
     /// MSPs, SQL Server and Exchange updates, which `Win32_QuickFixEngineering` omits).
     pub(crate) installed: HashSet<Kb>,
@@ -188,7 +190,9 @@ impl<'a> Evaluation<'a> {
             fixes.iter().map(|f| (f.kb, f.product)),
             &installed,
         );
-        let selected = select_machine_products(machine, &catalog.products, &dotnet_shown);
+        let programs = kbgap_catalog::applications::installed_software(machine);
+        let selected =
+            select_machine_products(machine, &programs, &catalog.products, &dotnet_shown);
         let selected_set: HashSet<usize> = selected.iter().copied().collect();
         let relevant: HashSet<Kb> = fixes
             .iter()
@@ -244,6 +248,7 @@ impl<'a> Evaluation<'a> {
             stand_alone: chains.stand_alone,
             kinds: chains.kinds,
             superseded_by,
+            programs,
             installed,
             builds,
             reached,
@@ -414,7 +419,7 @@ pub fn assess(
         })
         .collect();
     missing.sort_by(|a, b| b.release_date.cmp(&a.release_date).then(a.kb.cmp(&b.kb)));
-    let installed = versions::installed_versions(machine, catalog, selected_set);
+    let installed = versions::installed_versions(&evaluation.programs, catalog, selected_set);
     Assessment {
         software: ordered_software(catalog, selected.iter().copied()),
         outdated: versions::outdated_products(catalog, &installed, selected_set, options),

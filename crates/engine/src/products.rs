@@ -11,7 +11,7 @@
 //! application products, and a .NET Framework release beyond the in-box one adds the
 //! "`.NET Framework <version> on <OS>`" components of that version.
 
-use kbgap_catalog::applications::installed_software;
+use kbgap_catalog::applications::InstalledSoftware;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use kbgap_domain::{Kb, MachineInventory, OsFamily, OsInfo, ProductInfo, ProductKind, SoftwareId};
@@ -83,17 +83,19 @@ pub fn select_products(os: &OsInfo, products: &[ProductInfo]) -> Vec<usize> {
 }
 
 /// Indexes of `products` that this machine runs: its OS and in-box components, the
-/// applications its inventory lists, and the .NET Framework releases it lists or its
-/// installed updates show (`dotnet_shown`, from [`dotnet_shown_by_updates`]).
+/// applications its inventory lists (`installed`, from
+/// [`kbgap_catalog::applications::installed_software`]), and the .NET
+/// Framework releases it lists or its installed updates show (`dotnet_shown`, from
+/// [`dotnet_shown_by_updates`]).
 pub fn select_machine_products(
     machine: &MachineInventory,
+    installed: &InstalledSoftware,
     products: &[ProductInfo],
     dotnet_shown: &[String],
 ) -> Vec<usize> {
-    if machine.applications.is_empty() {
+    if installed.is_empty() {
         return select_os_products(&machine.os, products, dotnet_shown);
     }
-    let installed = installed_software(machine);
     let mut dotnet = installed.dotnet_framework.clone();
     dotnet.extend(dotnet_shown.iter().cloned());
     let mut selected = select_os_products(&machine.os, products, &dotnet);

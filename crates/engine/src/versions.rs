@@ -12,8 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use kbgap_catalog::applications::installed_software;
-use kbgap_domain::{Date, MachineInventory, SoftwareId, Version};
+use kbgap_catalog::applications::InstalledSoftware;
+use kbgap_domain::{Date, SoftwareId, Version};
 
 use crate::{AssessOptions, CatalogSlice};
 
@@ -59,14 +59,11 @@ pub struct OutdatedProduct {
 /// The installed version of each selected application product whose program states one
 /// (empty without a program list).
 pub(crate) fn installed_versions(
-    machine: &MachineInventory,
+    programs: &InstalledSoftware,
     catalog: &CatalogSlice,
     selected: &HashSet<usize>,
 ) -> HashMap<usize, Version> {
-    if machine.applications.is_empty() {
-        return HashMap::new();
-    }
-    let mut versions = installed_software(machine).installed_versions(&catalog.products);
+    let mut versions = programs.installed_versions(&catalog.products);
     versions.retain(|product, _| selected.contains(product));
     versions
 }
