@@ -176,20 +176,21 @@ pub(crate) fn build(raw: RawDoc) -> Result<Batch> {
             .and_then(|d| Date::from_str(d).ok())
             .unwrap_or(initial);
         for fix in &vuln.fixes {
-            let field = names::kb_field(&fix.kb);
-            let remedy = match (field, cve, fixed_version(fix)) {
-                (KbField::Kb(kb), ..) => Remedy::Kb(kb),
+            let remedy = match names::kb_field(&fix.kb) {
+                KbField::Kb(kb) => Remedy::Kb(kb),
                 // "Release Notes" with the version that fixes it: a product serviced by
-                // version.
-                (_, Some(cve), Some(version)) => Remedy::Version(cve, version),
-                (KbField::Empty, ..) => {
-                    skipped.no_kb += 1;
-                    continue;
-                }
-                (KbField::NotNumeric, ..) => {
-                    skipped.non_numeric_kb += 1;
-                    continue;
-                }
+                // version. (A KB fix's FixedBuild is never parsed here.)
+                other => match (cve, fixed_version(fix), other) {
+                    (Some(cve), Some(version), _) => Remedy::Version(cve, version),
+                    (.., KbField::Empty) => {
+                        skipped.no_kb += 1;
+                        continue;
+                    }
+                    _ => {
+                        skipped.non_numeric_kb += 1;
+                        continue;
+                    }
+                },
             };
             if fix.product_ids.is_empty() {
                 skipped.no_product += 1;

@@ -66,7 +66,7 @@ async fn write_assessments(
         .iter()
         .flat_map(|(id, a)| {
             a.software.iter().map(move |s| {
-                let version = a.versions.iter().find(|(v, _)| v == s);
+                let version = a.versions.iter().find(|(software, _)| software == s);
                 (id, s, version.map(|(_, v)| v.to_string()))
             })
         })
